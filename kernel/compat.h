@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between the kernels smchan builds for (Debian's 6.1 and
+ * 6.12) lives here. Force-included by Kbuild; the probes that set the
+ * SMCHAN_HAVE_* macros are in kernel/Kbuild, so nothing tests
+ * LINUX_VERSION_CODE.
+ */
+#ifndef _SMCHAN_COMPAT_H
+#define _SMCHAN_COMPAT_H
+
+/*
+ * MODULE_IMPORT_NS() takes a bare token up to 6.12 and a string literal
+ * from 6.13 on.
+ */
+#ifdef SMCHAN_HAVE_NS_STRING
+#define SMCHAN_IMPORT_KUNIT_NS() MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING")
+#else
+#define SMCHAN_IMPORT_KUNIT_NS() MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING)
+#endif
+
+#endif /* _SMCHAN_COMPAT_H */
