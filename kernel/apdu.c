@@ -80,13 +80,10 @@ int smchan_apdu_parse(struct smchan_apdu *apdu, const u8 *buf, size_t len)
 
 	if (buf[4]) {				/* case 3 or 4 short */
 		nc = buf[4];
-		if (len == 5 + nc) {
-			apdu->ne = 0;
-		} else if (len == 5 + nc + 1) {
+		if (len == 5 + nc + 1)
 			apdu->ne = buf[len - 1] ? buf[len - 1] : 256;
-		} else {
+		else if (len != 5 + nc)
 			return -EINVAL;
-		}
 		apdu->data = buf + 5;
 		apdu->nc = nc;
 		return 0;
@@ -104,13 +101,11 @@ int smchan_apdu_parse(struct smchan_apdu *apdu, const u8 *buf, size_t len)
 	nc = (buf[5] << 8) | buf[6];
 	if (!nc)
 		return -EINVAL;
-	if (len == 7 + nc) {			/* case 3 extended */
-		apdu->ne = 0;
-	} else if (len == 7 + nc + 2) {		/* case 4 extended */
+	if (len == 7 + nc + 2) {		/* case 4 extended */
 		apdu->ne = (buf[len - 2] << 8) | buf[len - 1];
 		if (!apdu->ne)
 			apdu->ne = 65536;
-	} else {
+	} else if (len != 7 + nc) {		/* not case 3 extended */
 		return -EINVAL;
 	}
 	apdu->data = buf + 7;

@@ -18,4 +18,11 @@
 #define SMCHAN_IMPORT_KUNIT_NS() MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING)
 #endif
 
+/* The unaligned accessors moved from <asm/unaligned.h> in 6.12. */
+#ifdef SMCHAN_HAVE_LINUX_UNALIGNED
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
 #endif /* _SMCHAN_COMPAT_H */
