@@ -152,7 +152,3 @@ static struct kunit_suite smchan_apdu_suite = {
 };
 
 kunit_test_suite(smchan_apdu_suite);
-
-MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("KUnit tests for smchan");
-SMCHAN_IMPORT_KUNIT_NS();
