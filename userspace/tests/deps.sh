@@ -1,0 +1,22 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Installs the Debian packages the userspace build and tests need, only if
+# one is missing (dpkg -s first; apt-get update + install only then).
+# Works non-interactively as root; as another user it only reports.
+set -e
+pkgs="gcc make pkg-config libssl-dev libpcsclite-dev pcscd vsmartcard-vpcd util-linux"
+missing=
+for p in $pkgs; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing Debian packages:$missing (run as root to install)" >&2
+	exit 0
+fi
+echo "  APT    $missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get -o DPkg::Lock::Timeout=300 update -qq </dev/null >/dev/null
+# shellcheck disable=SC2086
+apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $missing \
+	</dev/null >/dev/null

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Card image files: read whole, written atomically and durably. */
+#ifndef SMCHAN_VCARD_IMAGE_H
+#define SMCHAN_VCARD_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reads the whole file into a malloc'ed buffer; returns 0 or -errno. */
+int image_read(const char *path, uint8_t **buf, size_t *len);
+/*
+ * Replaces path with buf: writes path.tmp (mode 0600), fsyncs it, renames
+ * it over path and fsyncs the directory, so that a crash leaves either the
+ * old or the new content.  With excl, fails with -EEXIST instead of
+ * replacing an existing file.  Returns 0 or -errno.
+ */
+int image_write(const char *path, const uint8_t *buf, size_t len, int excl);
+/* vcard_commit_fn for the card library; ctx is the path. */
+int image_commit(void *ctx, const uint8_t *img, size_t len);
+
+#endif

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smchan-vcard: the smchan reference card behind vsmartcard's vpcd.
+ *
+ *   smchan-vcard --image FILE [--port N] [--host ADDR] [--log FILE]
+ *   smchan-vcard --create --image FILE --mkey-file FILE|- [--suite S]
+ *
+ * Keys come from a file or stdin as hex text, never from argv.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../card/vcard.h"
+#include "image.h"
+#include "vpcd.h"
+
+#define VERSION "1.0"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: smchan-vcard --image FILE [--port N] [--host ADDR] [--log FILE]\n"
+		"       smchan-vcard --create --image FILE --mkey-file FILE|- [--suite aes128|aes256]\n"
+		"       smchan-vcard --help | --version\n");
+}
+
+/* Reads 32 or 64 hex digits (white space around them ignored). */
+static int read_key(const char *path, uint8_t *key, size_t *klen)
+{
+	char buf[256];
+	size_t n = 0, i, digits = 0;
+	FILE *f;
+	int c, ret = -1;
+
+	f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	if (!f) {
+		fprintf(stderr, "smchan-vcard: Unable to open `%s': %s\n",
+			path, strerror(errno));
+		return -1;
+	}
+	while ((c = fgetc(f)) != EOF && n < sizeof(buf))
+		buf[n++] = (char)c;
+	if (c != EOF)
+		goto out;		/* too long */
+	i = 0;
+	while (i < n && isspace((unsigned char)buf[i]))
+		i++;
+	while (i < n && isxdigit((unsigned char)buf[i]) && digits < 64) {
+		c = isdigit((unsigned char)buf[i]) ? buf[i] - '0' :
+			tolower((unsigned char)buf[i]) - 'a' + 10;
+		if (digits % 2)
+			key[digits / 2] |= (uint8_t)c;
+		else
+			key[digits / 2] = (uint8_t)(c << 4);
+		digits++;
+		i++;
+	}
+	while (i < n && isspace((unsigned char)buf[i]))
+		i++;
+	if (i == n && (digits == 32 || digits == 64)) {
+		*klen = digits / 2;
+		ret = 0;
+	}
+out:
+	explicit_bzero(buf, sizeof(buf));
+	if (f != stdin)
+		fclose(f);
+	if (ret)
+		fprintf(stderr, "smchan-vcard: `%s' does not hold a key of 32 or 64 hex digits\n",
+			path);
+	return ret;
+}
+
+static int create(const char *image, const char *mkey_file, const char *suite)
+{
+	uint8_t key[32], *img = NULL;
+	size_t klen, len;
+	int ret;
+
+	if (read_key(mkey_file, key, &klen))
+		return 1;
+	if (suite && strcmp(suite, klen == 16 ? "aes128" : "aes256")) {
+		fprintf(stderr, "smchan-vcard: suite `%s' does not match a %zu-byte MKEY\n",
+			suite, klen);
+		explicit_bzero(key, sizeof(key));
+		return 1;
+	}
+	ret = vcard_create_image(key, klen, &img, &len);
+	explicit_bzero(key, sizeof(key));
+	if (ret) {
+		fprintf(stderr, "smchan-vcard: Unable to build the image (all-zero MKEY?)\n");
+		return 1;
+	}
+	ret = image_write(image, img, len, 1);
+	explicit_bzero(img, len);
+	free(img);
+	if (ret) {
+		fprintf(stderr, "smchan-vcard: Unable to create `%s': %s\n",
+			image, strerror(-ret));
+		return 1;
+	}
+	return 0;
+}
+
+static int run(const char *image, const char *host, int port,
+	       const char *log_path)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct vcard *c;
+	FILE *log = NULL;
+	uint8_t *img;
+	size_t len;
+	int ret;
+
+	ret = image_read(image, &img, &len);
+	if (ret) {
+		fprintf(stderr, "smchan-vcard: Unable to read `%s': %s\n",
+			image, strerror(-ret));
+		return 1;
+	}
+	c = vcard_new(img, len);
+	explicit_bzero(img, len);
+	free(img);
+	if (!c) {
+		fprintf(stderr, "smchan-vcard: `%s' is not a valid card image\n",
+			image);
+		return 1;
+	}
+	vcard_set_commit(c, image_commit, (void *)image);
+	if (log_path) {
+		log = fopen(log_path, "ae");
+		if (!log) {
+			fprintf(stderr, "smchan-vcard: Unable to open `%s': %s\n",
+				log_path, strerror(errno));
+			vcard_free(c);
+			return 1;
+		}
+	}
+	sigaction(SIGINT, &sa, NULL);	/* no SA_RESTART: reads return EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ret = vpcd_serve(c, host, port, log, &stop);
+	vcard_free(c);			/* wipes every key */
+	if (log)
+		fclose(log);
+	return ret ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "image", required_argument, NULL, 'i' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "create", no_argument, NULL, 'c' },
+		{ "mkey-file", required_argument, NULL, 'k' },
+		{ "suite", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *image = NULL, *host = "127.0.0.1", *log = NULL;
+	const char *mkey_file = NULL, *suite = NULL;
+	int opt, port = 35963, do_create = 0;
+	char *end;
+	long v;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			image = optarg;
+			break;
+		case 'p':
+			v = strtol(optarg, &end, 0);
+			if (*end || v < 1 || v > 65535) {
+				fprintf(stderr, "smchan-vcard: Invalid port: `%s'\n", optarg);
+				return 1;
+			}
+			port = (int)v;
+			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'l':
+			log = optarg;
+			break;
+		case 'c':
+			do_create = 1;
+			break;
+		case 'k':
+			mkey_file = optarg;
+			break;
+		case 's':
+			suite = optarg;
+			if (strcmp(suite, "aes128") && strcmp(suite, "aes256")) {
+				fprintf(stderr, "smchan-vcard: Invalid suite: `%s'\n", suite);
+				return 1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("smchan-vcard %s\n", VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc || !image || (do_create && !mkey_file) ||
+	    (!do_create && (mkey_file || suite))) {
+		usage(stderr);
+		return 1;
+	}
+	if (do_create)
+		return create(image, mkey_file, suite);
+	return run(image, host, port, log);
+}
