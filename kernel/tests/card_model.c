@@ -60,27 +60,34 @@ static size_t serve_piece(struct card_model *c, u32 ne, u8 *rsp)
  * @sw: the status word
  *
  * The proprietary class, command chaining and logical channels are refused
- * as the reference card does (6D 00, 68 84, 68 81); SELECT of the MF
- * succeeds; any other instruction is not supported (6D 00).
+ * as the reference card does (6D 00, 68 84, 68 81); SELECT by FID without
+ * FCP (P1 00, P2 0C) finds the files of the default image (none for
+ * SELECT with no data: the MF); any other instruction is not supported
+ * (6D 00).
  *
  * Return: 0.
  */
 size_t card_exec_reference(struct card_model *c,
 			   const struct smchan_apdu *cmd, u8 *r, u16 *sw)
 {
-	static const u8 mf[2] = { 0x3f, 0x00 };
+	static const u16 fids[] = { 0x3f00, 0x0001, 0x0101, 0x0102, 0x0103,
+				    0x5f00 };
+	unsigned int i;
 
-	if (smchan_cla_proprietary(cmd->cla))
-		*sw = 0x6d00;
-	else if (cmd->cla & 0x10)
-		*sw = 0x6884;
-	else if (cmd->cla & 0x03)
-		*sw = 0x6881;
-	else if (cmd->ins == 0xa4 && cmd->p1 == 0x00 && cmd->p2 == 0x0c &&
-		 (!cmd->nc || (cmd->nc == 2 && !memcmp(cmd->data, mf, 2))))
-		*sw = SMCHAN_SW_OK;
-	else
+	if (smchan_cla_proprietary(cmd->cla)) {
 		*sw = SMCHAN_SW_INS_UNSUPPORTED;
+	} else if (cmd->cla & 0x10) {
+		*sw = 0x6884;
+	} else if (cmd->cla & 0x03) {
+		*sw = 0x6881;
+	} else if (cmd->ins == 0xa4 && !cmd->p1 && cmd->p2 == 0x0c) {
+		*sw = cmd->nc ? 0x6a82 : SMCHAN_SW_OK;
+		for (i = 0; cmd->nc == 2 && i < ARRAY_SIZE(fids); i++)
+			if (get_unaligned_be16(cmd->data) == fids[i])
+				*sw = SMCHAN_SW_OK;
+	} else {
+		*sw = SMCHAN_SW_INS_UNSUPPORTED;
+	}
 	return 0;
 }
 
