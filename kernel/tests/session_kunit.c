@@ -704,7 +704,40 @@ static void refuse_command_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, h->sm->established);
 }
 
+/* 61 xx reassembly: pieces, the GET RESPONSE to send, and the limits. */
+static void chain_feed_test(struct kunit *test)
+{
+	static const u8 p1[] = { 1, 2, 3, 0x61, 0x00 };
+	static const u8 p2[] = { 4, 5, 0x61, 0x02 };
+	static const u8 p3[] = { 6, 7, 0x90, 0x00 };
+	static const u8 whole[] = { 1, 2, 3, 4, 5, 6, 7, 0x90, 0x00 };
+	u8 buf[16], gr[5];
+	struct smchan_chain ch = { .buf = buf, .size = sizeof(buf) };
+
+	KUNIT_EXPECT_EQ(test, smchan_chain_feed(&ch, p1, sizeof(p1), gr), 1);
+	KUNIT_EXPECT_EQ(test, memcmp(gr, "\x00\xc0\x00\x00\x00", 5), 0);
+	KUNIT_EXPECT_EQ(test, smchan_chain_feed(&ch, p2, sizeof(p2), gr), 1);
+	KUNIT_EXPECT_EQ(test, gr[4], 0x02);
+	KUNIT_EXPECT_EQ(test, smchan_chain_feed(&ch, p3, sizeof(p3), gr), 0);
+	KUNIT_ASSERT_EQ(test, ch.len, sizeof(whole));
+	KUNIT_EXPECT_EQ(test, memcmp(buf, whole, sizeof(whole)), 0);
+
+	/* A bare status word is a whole answer; a truncated one is not. */
+	ch.len = 0;
+	KUNIT_EXPECT_EQ(test, smchan_chain_feed(&ch, p3 + 2, 2, gr), 0);
+	KUNIT_EXPECT_EQ(test, ch.len, 2UL);
+	KUNIT_EXPECT_EQ(test, smchan_chain_feed(&ch, p3, 1, gr), -EPROTO);
+	KUNIT_EXPECT_EQ(test, smchan_chain_feed(&ch, p3, 0, gr), -EPROTO);
+
+	/* More than the buffer holds */
+	ch.len = sizeof(buf) - 2;
+	KUNIT_EXPECT_EQ(test, smchan_chain_feed(&ch, p1, sizeof(p1), gr),
+			-EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, ch.len, sizeof(buf) - 2);
+}
+
 static struct kunit_case smchan_session_cases[] = {
+	KUNIT_CASE(chain_feed_test),
 	KUNIT_CASE(session_files_test),
 	KUNIT_CASE_PARAM(session_init_test, init_gen_params),
 	KUNIT_CASE_PARAM(session_pair_test, pair_gen_params),
