@@ -29,15 +29,16 @@ run() {
 	total_fail=$((total_fail + f))
 	printf '  %-18s %5d passed %4d failed  %6.1fs\n' "$name" "$p" "$f" \
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+	grep '^info: ' "$out" | sed 's/^info: /      /'
 	if [ "$f" != 0 ]; then
 		sed -n '1,60p' "$out" | sed 's/^/    | /'
 	fi
 }
 
 echo "smchan-vcard tests (logs in $log_dir)"
-run vectors "$B/vectors-test" "$vectors"
+run vectors "$B/vectors-test" -p "$here/vectors.sha256" "$vectors"
 run vectors-asan "$B/asan/vectors-test" "$vectors"
-[ -x "$here/mutate.sh" ] && run vectors-mutation "$here/mutate.sh" "$B/vectors-test" "$vectors"
+run vectors-mutation "$here/mutate.sh" "$B/vectors-test" "$vectors" "$here/vectors.sha256" 40
 [ -x "$here/pcsc-e2e.sh" ] && run pcsc-e2e "$here/pcsc-e2e.sh" "$B"
 [ -x "$B/crash-test" ] && run crash "$B/crash-test" "$B/smchan-vcard"
 

@@ -5,14 +5,19 @@
  * only if every check on it passed and every non-text field of it was
  * checked (vf_unused), so that changing any value byte fails the run.
  *
- *   vectors-test [-v] VECTOR_DIR
+ *   vectors-test [-v] [-p SHA256SUMS] VECTOR_DIR
  *
+ * With -p, the files must also match the pinned SHA-256 sums (sha256sum
+ * format): a few values (keys of a group that no selector picks, commands
+ * that are refused whatever their bytes) cannot be caught by behaviour.
  * Prints one line per failed case and "RESULT <passed> <failed>".
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "../card/crypto.h"
 #include "../card/fs.h"
@@ -1003,6 +1008,44 @@ static void test_negative(const char *dir)
 	vf_free(&vf);
 }
 
+/* Every vector file named in the manifest has the pinned SHA-256. */
+static void test_pin(const char *manifest, const char *dir)
+{
+	char line[512], path[4096], hex[65], name[256];
+	uint8_t md[32], *buf;
+	unsigned int mdlen, i;
+	struct vf_record r = { .file = manifest, .section = "pin" };
+	FILE *m = fopen(manifest, "r"), *f;
+	size_t len;
+
+	if (!m) {
+		fprintf(stderr, "cannot read %s\n", manifest);
+		failed++;
+		return;
+	}
+	while (fgets(line, sizeof(line), m)) {
+		r.line++;
+		if (sscanf(line, "%64s %255s", hex, name) != 2)
+			continue;
+		begin(&r, name);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		f = fopen(path, "rb");
+		buf = malloc(1 << 20);
+		len = f ? fread(buf, 1, 1 << 20, f) : 0;
+		if (f)
+			fclose(f);
+		EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
+		free(buf);
+		for (i = 0; i < 32; i++)
+			snprintf(line + 2 * i, 3, "%02x", md[i]);
+		if (!f || strcmp(line, hex))
+			fail("%s does not match the pinned SHA-256 (if the vectors were regenerated on purpose, update %s)",
+			     path, manifest);
+		end(NULL, 0);
+	}
+	fclose(m);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *sessions[] = {
@@ -1011,19 +1054,29 @@ int main(int argc, char **argv)
 		"session-opkey-aes128.txt", "session-opkey-aes256.txt",
 		"session-ratchet-aes128.txt", "session-ratchet-aes256.txt",
 	};
-	const char *dir;
+	const char *dir, *pin = NULL;
 	size_t i;
 
-	if (argc > 1 && !strcmp(argv[1], "-v")) {
-		verbose = 1;
+	while (argc > 1 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "-v")) {
+			verbose = 1;
+		} else if (!strcmp(argv[1], "-p") && argc > 2) {
+			pin = argv[2];
+			argv++;
+			argc--;
+		} else {
+			break;
+		}
 		argv++;
 		argc--;
 	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: vectors-test [-v] VECTOR_DIR\n");
+		fprintf(stderr, "usage: vectors-test [-v] [-p SHA256SUMS] VECTOR_DIR\n");
 		return 2;
 	}
 	dir = argv[1];
+	if (pin)
+		test_pin(pin, dir);
 	test_kdf(dir);
 	test_patent(dir);
 	for (i = 0; i < sizeof(sessions) / sizeof(sessions[0]); i++)
