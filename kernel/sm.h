@@ -32,6 +32,8 @@
 #define _SMCHAN_SM_H
 
 #include <linux/types.h>
+#include <uapi/linux/smchan.h>
+
 #include "apdu.h"
 #include "crypto.h"
 
@@ -56,38 +58,6 @@
 #define SMCHAN_SW_WRONG_P1P2		0x6a86
 #define SMCHAN_SW_INS_UNSUPPORTED	0x6d00
 #define SMCHAN_SW_CLA_UNSUPPORTED	0x6e00
-
-enum smchan_mode {
-	SMCHAN_MODE_XOR = 1,	/* patent embodiment 1: weak, period 3 */
-	SMCHAN_MODE_LIST = 2,	/* patent embodiment 2: weak, keys repeat */
-	SMCHAN_MODE_OPKEY = 3,	/* patent embodiment 3: weak, AND clears bits */
-	SMCHAN_MODE_RATCHET = 4, /* one-way KDF chain: the default */
-};
-
-enum smchan_suite {
-	SMCHAN_SUITE_AES128 = 1,
-	SMCHAN_SUITE_AES256 = 2,
-};
-
-/**
- * enum smchan_end_reason - why the last session ended
- * @SMCHAN_END_NONE: no session has ended yet
- * @SMCHAN_END_LOCAL: the owner ended it (administrator, reset, unload)
- * @SMCHAN_END_VERIFY: a received message failed a check
- * @SMCHAN_END_CARD: the card answered a bare status word
- * @SMCHAN_END_LIMIT: n reached the rekey limit
- * @SMCHAN_END_KEYS: no usable next key (an all-zero key, no selector left)
- * @SMCHAN_END_CRYPTO: the crypto API failed
- */
-enum smchan_end_reason {
-	SMCHAN_END_NONE,
-	SMCHAN_END_LOCAL,
-	SMCHAN_END_VERIFY,
-	SMCHAN_END_CARD,
-	SMCHAN_END_LIMIT,
-	SMCHAN_END_KEYS,
-	SMCHAN_END_CRYPTO,
-};
 
 /**
  * struct smchan_sm - one secure-messaging session, either role
