@@ -301,8 +301,10 @@ static size_t protected_command(struct vcard *c, const struct vc_apdu *a,
 	size_t rlen = 0, blen, max;
 	uint16_t sw;
 
-	if (!c->s.active)
+	if (!c->s.active) {
+		c->ev.mode = "none";
 		return sw_only(rsp, 0x6988);		/* check 1 */
+	}
 	c->ev.mode = vc_mode_name(c->s.mode);
 	c->ev.sm_n = c->s.n;
 	sw = vc_sm_unwrap(&c->s, a, &in, c->d);

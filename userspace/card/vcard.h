@@ -47,9 +47,10 @@ void vcard_reset(struct vcard *c);
 struct vcard_event {
 	uint8_t ins;
 	uint16_t sw;		/* outer status word */
-	uint16_t inner_sw;	/* under SM: the protected status word, else 0 */
-	const char *mode;	/* "plain", or the session's mode under SM */
-	uint64_t sm_n;		/* under SM: the command's n, else 0 */
+	uint16_t inner_sw;	/* the protected status word, 0 if none */
+	const char *mode;	/* "plain"; under SM the session's mode, or
+				 * "none" without a session */
+	uint64_t sm_n;		/* under SM in a session: the command's n */
 };
 const struct vcard_event *vcard_last_event(const struct vcard *c);
 

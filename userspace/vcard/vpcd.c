@@ -111,8 +111,9 @@ static void log_apdu(FILE *log, uint64_t count, const struct vcard_event *e)
 	fprintf(log, "%" PRIu64 " ins=%02X sw=%04X mode=%s", count, e->ins,
 		e->sw, e->mode);
 	if (e->sm_n)
-		fprintf(log, " n=%" PRIu64 " inner_sw=%04X", e->sm_n,
-			e->inner_sw);
+		fprintf(log, " n=%" PRIu64, e->sm_n);
+	if (e->inner_sw)
+		fprintf(log, " inner_sw=%04X", e->inner_sw);
 	fputc('\n', log);
 	fflush(log);
 }
