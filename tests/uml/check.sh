@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh [full|quick]: the stages of `make check` (full) and
+# `make check-quick` (quick: KUnit on the normal UML kernel only).
+#
+# Every stage appends "NAME PASSED FAILED [SKIPPED]" lines to
+# build/check/results (path in $SMCHAN_RESULTS); a stage that fails
+# without saying what failed counts as "NAME 0 1", one that passes
+# without a line as "NAME 1 0". A failing stage does not stop the later
+# ones, except deps and src, which everything needs. The last line is
+# "N passed, N failed", the sums over all lines; exit 1 if N failed > 0.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+mode=${1:-full}
+export SMCHAN_RESULTS=$RESULTS JOBS PYTHON
+: >"$RESULTS"
+
+summary() {
+	awk '
+		{ p += $2; f += $3; s += $4 }
+		$3 > 0 { bad = bad " " $1 }
+		END {
+			if (bad != "") printf "  FAILED  %s\n", bad
+			printf "%d passed, %d failed\n", p, f
+			exit f > 0
+		}' "$RESULTS"
+}
+
+# stage [--prep] NAME CMD...: run a stage, make sure it left a result.
+# A --prep stage (deps, src) only counts when it fails.
+stage() {
+	local prep=0 name before after rc=0 start=$SECONDS
+	if [ "$1" = --prep ]; then
+		prep=1
+		shift
+	fi
+	name=$1
+	shift
+	before=$(wc -l <"$RESULTS")
+	"$@" || rc=$?
+	after=$(wc -l <"$RESULTS")
+	if [ "$rc" -ne 0 ]; then
+		if ! tail -n +"$((before + 1))" "$RESULTS" | awk '$3 > 0 { f = 1 } END { exit !f }'; then
+			result "$name" 0 1
+		fi
+		say FAIL "$name (exit $rc, $((SECONDS - start)) s)"
+	elif [ "$after" -eq "$before" ] && [ "$prep" -eq 0 ]; then
+		result "$name" 1 0
+	fi
+	return "$rc"
+}
+
+start=$SECONDS
+if ! stage --prep deps "$UMLDIR/deps.sh" ||
+	! stage --prep src "$UMLDIR/kernel.sh" src; then
+	summary
+	exit 1
+fi
+
+stage kunit-normal "$UMLDIR/kunit.sh" normal || :
+if [ "$mode" = full ]; then
+	stage style "$UMLDIR/style.sh" || :
+	stage kunit-debug "$UMLDIR/kunit.sh" debug || :
+	if [ -f "$TOP/userspace/Makefile" ] &&
+		make -C "$TOP/userspace" -n check >/dev/null 2>&1; then
+		say USER "make -C userspace check"
+		stage userspace make -C "$TOP/userspace" --no-print-directory check || :
+	fi
+fi
+
+say TIME "$mode check took $((SECONDS - start)) s"
+summary
