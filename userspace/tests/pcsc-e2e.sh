@@ -59,26 +59,28 @@ listening() {
 	awk -v h=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == h { f = 1 } END { exit !f }' \
 		/proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
-port=
-for _ in $(seq 1 50); do
-	p=$((36000 + (RANDOM % 1400) * 2))
-	if ! listening "$p" && ! listening $((p + 1)); then
-		port=$p
-		break
-	fi
-done
-[ -n "$port" ] || { bad "no free port pair"; echo "RESULT $passed $failed"; exit 1; }
-
-mkdir -p "$dir/run" "$dir/conf"
-cat >"$dir/conf/vpcd" <<CONF
-FRIENDLYNAME "Virtual PCD"
-DEVICENAME   /dev/null:$port
-LIBPATH      $driver
-CONF
+pick_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((36000 + (RANDOM % 1400) * 2))
+		if ! listening "$p" && ! listening $((p + 1)); then
+			port=$p
+			return 0
+		fi
+	done
+	return 1
+}
 
 start_pcscd() {
 	local userns=
 	[ "$(id -u)" = 0 ] || userns=-r
+	mkdir -p "$dir/run" "$dir/conf"
+	cat >"$dir/conf/vpcd" <<CONF
+FRIENDLYNAME "Virtual PCD"
+DEVICENAME   /dev/null:$port
+LIBPATH      $driver
+CONF
+	: >"$dir/pcscd.log"
 	# a tmpfs over /run hides the host's /run/pcscd; ours is bound on it
 	# shellcheck disable=SC2016
 	unshare $userns --mount --propagation private sh -c \
@@ -88,6 +90,11 @@ start_pcscd() {
 	pcscd_pid=$!
 	pids+=("$pcscd_pid")
 	for _ in $(seq 1 100); do
+		# another instance took the port between pick_port and now
+		if grep -q 'already in use\|init failed' "$dir/pcscd.log"; then
+			stop_pcscd
+			return 1
+		fi
 		[ -S "$dir/run/pcscd.comm" ] && listening "$port" && return 0
 		sleep 0.1
 	done
@@ -99,7 +106,11 @@ stop_pcscd() {
 	rm -f "$dir/run/pcscd.comm"
 }
 
-if start_pcscd; then
+started=
+for _ in 1 2 3 4 5; do
+	pick_port && start_pcscd && { started=1; break; }
+done
+if [ -n "$started" ]; then
 	ok "private pcscd up, vpcd on ports $port and $((port + 1))"
 else
 	bad "private pcscd did not start"; cat "$dir/pcscd.log"
