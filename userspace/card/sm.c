@@ -180,30 +180,19 @@ int vc_sm_select(struct vc_session *s, unsigned int sel)
 	return vc_is_zero(s->k_next, s->klen) ? -1 : 0;
 }
 
-struct dos {
-	const uint8_t *do87, *do97, *do8e;	/* whole DO, tag included */
-	size_t len87, len97, len8e;		/* whole DO length */
-	const uint8_t *v87, *v97, *v8e;		/* values */
-	size_t vlen87, vlen97;
-};
-
-/*
- * Well-formed body of section 4: one-byte tags 87, 97, 8E in that order,
- * each at most once, shortest-form lengths, nothing else.  DO8E may be
- * absent here (check 3 is the caller's).
- */
-static int parse_body(const uint8_t *b, size_t len, struct dos *d)
+int vc_sm_parse_body(const uint8_t *b, size_t len, const uint8_t tags[3],
+		     struct vc_do dos[3])
 {
-	static const uint8_t order[3] = { 0x87, 0x97, 0x8E };
 	size_t p = 0, vlen, hl;
 	int next = 0, t;
 
-	memset(d, 0, sizeof(*d));
+	memset(dos, 0, 3 * sizeof(*dos));
 	while (p < len) {
-		for (t = next; t < 3 && order[t] != b[p]; t++)
+		for (t = next; t < 3 && tags[t] != b[p]; t++)
 			;
 		if (t == 3 || len - p < 2)
 			return -1;
+		/* len() of section 1: shortest form only */
 		if (b[p + 1] < 0x80) {
 			vlen = b[p + 1];
 			hl = 2;
@@ -219,32 +208,29 @@ static int parse_body(const uint8_t *b, size_t len, struct dos *d)
 		}
 		if (len - p - hl < vlen)
 			return -1;
-		switch (order[t]) {
-		case 0x87:
+		switch (tags[t]) {
+		case 0x87:	/* 01 || a non-zero multiple of 16 bytes */
 			if (vlen < 1 + VC_BLOCK || (vlen - 1) % VC_BLOCK ||
 			    b[p + hl] != 0x01)
 				return -1;
-			d->do87 = b + p;
-			d->len87 = hl + vlen;
-			d->v87 = b + p + hl;
-			d->vlen87 = vlen;
 			break;
 		case 0x97:
 			if (vlen != 1 && vlen != 2)
 				return -1;
-			d->do97 = b + p;
-			d->len97 = hl + vlen;
-			d->v97 = b + p + hl;
-			d->vlen97 = vlen;
 			break;
-		default:
+		case 0x99:
+			if (vlen != 2)
+				return -1;
+			break;
+		default:	/* 8E */
 			if (vlen != 8)
 				return -1;
-			d->do8e = b + p;
-			d->len8e = hl + vlen;
-			d->v8e = b + p + hl;
 			break;
 		}
+		dos[t].tlv = b + p;
+		dos[t].tlv_len = hl + vlen;
+		dos[t].v = b + p + hl;
+		dos[t].vlen = vlen;
 		p += hl + vlen;
 		next = t + 1;
 	}
@@ -256,14 +242,15 @@ uint16_t vc_sm_unwrap(struct vc_session *s, const struct vc_apdu *outer,
 {
 	uint8_t enc[VC_MAX_KEY], mac[VC_MAX_KEY], blk[VC_BLOCK], iv[VC_BLOCK];
 	uint8_t hdr[4] = { outer->cla, outer->ins, outer->p1, outer->p2 };
+	static const uint8_t tags[3] = { 0x87, 0x97, 0x8E };
 	uint8_t t[VC_BLOCK];
-	struct dos d;
+	struct vc_do d[3], *do87 = &d[0], *do97 = &d[1], *do8e = &d[2];
 	size_t dlen = 0, klen = s->klen;
 	uint16_t sw = 0x6988;
 
-	if (parse_body(outer->data, outer->lc, &d))
+	if (vc_sm_parse_body(outer->data, outer->lc, tags, d))
 		return 0x6988;				/* check 2 */
-	if (!d.do8e)
+	if (!do8e->tlv)
 		return 0x6987;				/* check 3 */
 	if (vc_subkey_enc(s->k_n, klen, enc) || vc_subkey_mac(s->k_n, klen, mac))
 		goto out;
@@ -271,18 +258,20 @@ uint16_t vc_sm_unwrap(struct vc_session *s, const struct vc_apdu *outer,
 	{
 		struct vc_part parts[] = {
 			{ blk, VC_BLOCK }, { hdr, 4 },
-			{ d.do87, d.len87 }, { d.do97, d.len97 },
+			{ do87->tlv, do87->tlv_len },
+			{ do97->tlv, do97->tlv_len },
 		};
 
 		if (vc_cmac(mac, klen, parts, 4, t))
 			goto out;
 	}
-	if (vc_memneq(t, d.v8e, 8))
+	if (vc_memneq(t, do8e->v, 8))
 		goto out;				/* check 4 */
-	if (d.do87) {
+	if (do87->tlv) {
 		if (vc_aes(enc, klen, blk, iv) ||
-		    vc_cbc_decrypt(enc, klen, iv, d.v87 + 1, d.vlen87 - 1, dbuf) ||
-		    vc_unpad(dbuf, d.vlen87 - 1, &dlen))
+		    vc_cbc_decrypt(enc, klen, iv, do87->v + 1, do87->vlen - 1,
+				   dbuf) ||
+		    vc_unpad(dbuf, do87->vlen - 1, &dlen))
 			goto out;			/* check 5 */
 	}
 	memset(inner, 0, sizeof(*inner));
@@ -301,13 +290,14 @@ uint16_t vc_sm_unwrap(struct vc_session *s, const struct vc_apdu *outer,
 	}
 	if (!inner->lc)
 		inner->data = NULL;
-	if (d.do97) {
+	if (do97->tlv) {	/* 00 means 256, 0000 means 65536 */
 		inner->has_le = true;
-		if (d.vlen97 == 1)
-			inner->ne = d.v97[0] ? d.v97[0] : 256;
+		if (do97->vlen == 1)
+			inner->ne = do97->v[0] ? do97->v[0] : 256;
 		else
-			inner->ne = (d.v97[0] << 8 | d.v97[1]) ?
-				    (size_t)(d.v97[0] << 8 | d.v97[1]) : 65536;
+			inner->ne = (do97->v[0] << 8 | do97->v[1]) ?
+				    (size_t)(do97->v[0] << 8 | do97->v[1]) :
+				    65536;
 	}
 	inner->extended = inner->lc > 255 || inner->ne > 256;
 	sw = 0;

@@ -66,6 +66,19 @@ uint16_t vc_sm_unwrap(struct vc_session *s, const struct vc_apdu *outer,
  * -1 if sel >= N or the key would be all zeros. */
 int vc_sm_select(struct vc_session *s, unsigned int sel);
 
+/*
+ * The well-formed body of sections 4 and 5: one-byte tags in the order of
+ * tags[] (87 97 8E for a command, 87 99 8E for a response), each at most
+ * once, shortest-form lengths, the value sizes of section 4, nothing else.
+ * Absent DOs have tlv == NULL.  Returns 0 or -1.
+ */
+struct vc_do {
+	const uint8_t *tlv, *v;	/* the whole DO; its value */
+	size_t tlv_len, vlen;
+};
+int vc_sm_parse_body(const uint8_t *b, size_t len, const uint8_t tags[3],
+		     struct vc_do dos[3]);
+
 /* Builds DO87 || DO99 || DO8E for response n into out; returns its length,
  * 0 on an internal error. */
 size_t vc_sm_wrap(struct vc_session *s, const uint8_t *r, size_t rlen,

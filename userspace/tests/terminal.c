@@ -82,7 +82,7 @@ size_t term_init(struct term *t, uint8_t mode, const uint8_t *mkey,
 	apdu[p++] = 0;
 	if (lc > 255 || extended_always)
 		apdu[p++] = 0;
-	vc_sm_install(&t->s, mode, klen, kb + 1 - 1, kblen);
+	vc_sm_install(&t->s, mode, klen, kb, kblen);
 	vc_wipe(kb, sizeof(kb));
 	vc_wipe(enc, sizeof(enc));
 	vc_wipe(mac, sizeof(mac));
@@ -206,68 +206,15 @@ size_t term_protect(struct term *t, const uint8_t *plain, size_t len, int sel,
 	return p;
 }
 
-/* Body of a response: 87, 99, 8E in order, at most once, shortest lengths. */
-struct rdos {
-	const uint8_t *v87, *v99, *v8e;
-	size_t l87, l99, l8e, end99;
-};
-
-static int parse_rsp(const uint8_t *b, size_t len, struct rdos *d)
-{
-	static const uint8_t order[3] = { 0x87, 0x99, 0x8E };
-	size_t p = 0, vlen, hl;
-	int next = 0, i;
-
-	memset(d, 0, sizeof(*d));
-	while (p < len) {
-		for (i = next; i < 3 && order[i] != b[p]; i++)
-			;
-		if (i == 3 || len - p < 2)
-			return -1;
-		if (b[p + 1] < 0x80) {
-			vlen = b[p + 1];
-			hl = 2;
-		} else if (b[p + 1] == 0x81 && len - p >= 3 && b[p + 2] >= 0x80) {
-			vlen = b[p + 2];
-			hl = 3;
-		} else if (b[p + 1] == 0x82 && len - p >= 4 &&
-			   (b[p + 2] << 8 | b[p + 3]) >= 0x100) {
-			vlen = (size_t)b[p + 2] << 8 | b[p + 3];
-			hl = 4;
-		} else {
-			return -1;
-		}
-		if (len - p - hl < vlen)
-			return -1;
-		if (i == 0) {
-			if (vlen < 17 || (vlen - 1) % 16 || b[p + hl] != 1)
-				return -1;
-			d->v87 = b + p + hl;
-			d->l87 = vlen;
-		} else if (i == 1) {
-			if (vlen != 2)
-				return -1;
-			d->v99 = b + p + hl;
-			d->end99 = p + hl + vlen;
-		} else {
-			if (vlen != 8)
-				return -1;
-			d->v8e = b + p + hl;
-		}
-		p += hl + vlen;
-		next = i + 1;
-	}
-	return d->v99 && d->v8e ? 0 : -1;
-}
-
 const char *term_unprotect(struct term *t, const uint8_t *rsp, size_t len,
 			   uint8_t *plain, size_t *plain_len,
 			   struct term_trace *tr)
 {
 	uint8_t enc[32], mac[32], blk[16], iv[16], tag[16];
-	size_t klen = t->s.klen, rlen = 0;
+	static const uint8_t tags[3] = { 0x87, 0x99, 0x8E };
+	size_t klen = t->s.klen, rlen = 0, end99;
 	const char *why = NULL;
-	struct rdos d;
+	struct vc_do d[3];
 
 	if (len < 2)
 		return "format";
@@ -275,37 +222,38 @@ const char *term_unprotect(struct term *t, const uint8_t *rsp, size_t len,
 		return rsp[0] == 0x90 && rsp[1] == 0 ? "format" : "card-error";
 	if (rsp[len - 2] != 0x90 || rsp[len - 1] != 0x00)
 		return "trailer";
-	if (parse_rsp(rsp, len - 2, &d))
-		return "format";
+	if (vc_sm_parse_body(rsp, len - 2, tags, d) || !d[1].tlv || !d[2].tlv)
+		return "format";	/* DO99 and DO8E are mandatory here */
+	end99 = (size_t)(d[1].v + 2 - rsp);
 	vc_subkey_enc(t->s.k_n, klen, enc);
 	vc_subkey_mac(t->s.k_n, klen, mac);
 	vc_counter_block(blk, 0x02, t->s.n);
 	vc_aes(enc, klen, blk, iv);
 	{
-		struct vc_part parts[] = { { blk, 16 }, { rsp, d.end99 } };
+		struct vc_part parts[] = { { blk, 16 }, { rsp, end99 } };
 
 		vc_cmac(mac, klen, parts, 2, tag);
 		if (tr) {
 			memcpy(tr->iv, iv, 16);
 			memcpy(tr->mac_input, blk, 16);
-			memcpy(tr->mac_input + 16, rsp, d.end99);
-			tr->mac_input_len = 16 + d.end99;
+			memcpy(tr->mac_input + 16, rsp, end99);
+			tr->mac_input_len = 16 + end99;
 			memcpy(tr->mac, tag, 8);
 		}
 	}
-	if (vc_memneq(tag, d.v8e, 8)) {
+	if (vc_memneq(tag, d[2].v, 8)) {
 		why = "mac";
 		goto out;
 	}
-	if (d.v87) {
-		vc_cbc_decrypt(enc, klen, iv, d.v87 + 1, d.l87 - 1, plain);
-		if (vc_unpad(plain, d.l87 - 1, &rlen)) {
+	if (d[0].tlv) {
+		vc_cbc_decrypt(enc, klen, iv, d[0].v + 1, d[0].vlen - 1, plain);
+		if (vc_unpad(plain, d[0].vlen - 1, &rlen)) {
 			why = "padding";
 			goto out;
 		}
 	}
-	plain[rlen] = d.v99[0];
-	plain[rlen + 1] = d.v99[1];
+	plain[rlen] = d[1].v[0];
+	plain[rlen + 1] = d[1].v[1];
 	*plain_len = rlen + 2;
 	if (vc_sm_advance(&t->s))
 		why = "zero-key";
