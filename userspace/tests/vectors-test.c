@@ -495,7 +495,7 @@ static void test_patent(const char *dir)
 	struct vf_record *r;
 	struct vc_session s;
 	char path[4096], name[8];
-	uint8_t kb[1 + 32 * 32], k[32];
+	uint8_t kb[1 + 32 * 32];
 	size_t i, klen;
 	unsigned int N, j;
 
@@ -542,7 +542,6 @@ static void test_patent(const char *dir)
 				eqf(r, name, s.k_n, klen);
 			}
 		}
-		(void)k;
 		vc_sm_end(&s);
 		end1(r);
 	}
