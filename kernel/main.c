@@ -3,18 +3,43 @@
  * smchan: secure messaging to an IC card with a new session key for every
  * command (the scheme of patent JP7206869B2, as PROTOCOL.md fixes it).
  *
- * This file only registers the module; the engine is in sm.c.
+ *	sm.c		the engine: both roles, the four key-update modes
+ *	crypto.c	its primitives, over the kernel crypto API
+ *	apdu.c		ISO/IEC 7816-3 framing
+ *	channel.c	channels, their sessions, the relay to the transport
+ *	netlink.c	the "smchan" generic netlink family
+ *	dev.c		/dev/smchan
  */
 
 #include <linux/module.h>
 
+#include "channel.h"
+#include "dev.h"
+#include "netlink.h"
+
 static int __init smchan_init(void)
 {
+	int ret;
+
+	ret = smchan_genl_init();
+	if (ret)
+		return ret;
+	ret = smchan_dev_init();
+	if (ret)
+		goto err_genl;
 	return 0;
+
+err_genl:
+	smchan_genl_exit();
+	return ret;
 }
 
 static void __exit smchan_exit(void)
 {
+	/* ORDER: no new files, no netlink requests, then no channels. */
+	smchan_dev_exit();
+	smchan_genl_exit();
+	smchan_channel_del_all();
 }
 
 module_init(smchan_init);

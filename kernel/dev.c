@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/smchan: applications write a plain APDU and read the plain response
+ * (Documentation/userspace-api.rst).
+ *
+ * A file attaches to a channel with SMCHAN_IOC_ATTACH. write() checks and
+ * queues one command on the channel's ordered workqueue, so the commands
+ * of all files of a channel run one at a time in arrival order; read()
+ * waits for the answer (or, with O_NONBLOCK, says -EAGAIN until poll()
+ * reports it). One command per file is in flight at a time, and its answer
+ * stays until read.
+ */
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+
+#include "channel.h"
+#include "dev.h"
+
+enum file_state {
+	FILE_IDLE,	/* nothing in flight: write() may queue a command */
+	FILE_QUEUED,	/* the command is queued or running */
+	FILE_DONE,	/* its answer (or error) waits for read() */
+};
+
+/**
+ * struct smchan_file - one open file
+ * @lock: protects all members below, except @work's own state
+ * @ch: the attached channel, with a reference, or NULL
+ * @state: where the file's command is
+ * @cmd: the plain command being run
+ * @cmd_len: its length
+ * @rsp: its answer, R || SW1 SW2, to be wiped once read
+ * @rsp_len: its length
+ * @err: the command's error, if it failed
+ * @work: runs the command on the channel's workqueue
+ * @wait: woken when the command is done
+ */
+struct smchan_file {
+	struct mutex lock;	/* protects the members below */
+	struct smchan_channel *ch;
+	enum file_state state;
+	u8 *cmd;
+	size_t cmd_len;
+	u8 *rsp;
+	size_t rsp_len;
+	int err;
+	struct work_struct work;
+	wait_queue_head_t wait;
+};
+
+static void file_work(struct work_struct *work)
+{
+	struct smchan_file *f = container_of(work, struct smchan_file, work);
+	u8 *rsp = NULL;
+	int ret;
+
+	/* f->ch and f->cmd do not change while the command is queued. */
+	ret = smchan_channel_command(f->ch, f->cmd, f->cmd_len, &rsp);
+	atomic_dec(&f->ch->queued);
+
+	mutex_lock(&f->lock);
+	kfree_sensitive(f->cmd);
+	f->cmd = NULL;
+	if (ret < 0) {
+		f->err = ret;
+	} else {
+		f->rsp = rsp;
+		f->rsp_len = ret;
+	}
+	WRITE_ONCE(f->state, FILE_DONE);
+	mutex_unlock(&f->lock);
+	wake_up_interruptible_poll(&f->wait, EPOLLIN | EPOLLRDNORM);
+}
+
+static int smchan_open(struct inode *inode, struct file *file)
+{
+	struct smchan_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	mutex_init(&f->lock);
+	INIT_WORK(&f->work, file_work);
+	init_waitqueue_head(&f->wait);
+	file->private_data = f;
+	return stream_open(inode, file);
+}
+
+static int smchan_release(struct inode *inode, struct file *file)
+{
+	struct smchan_file *f = file->private_data;
+
+	/* A command not started yet is dropped; a running one finishes. */
+	if (cancel_work_sync(&f->work))
+		atomic_dec(&f->ch->queued);
+	kfree_sensitive(f->cmd);
+	kfree_sensitive(f->rsp);
+	smchan_channel_put(f->ch);
+	mutex_destroy(&f->lock);
+	kfree(f);
+	return 0;
+}
+
+static long attach(struct smchan_file *f, void __user *argp)
+{
+	struct smchan_attach a;
+	struct smchan_channel *ch;
+	long ret = 0;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (strnlen(a.name, sizeof(a.name)) == sizeof(a.name))
+		return -EINVAL;
+	ch = smchan_channel_get(a.name);
+	if (!ch)
+		return -ENOENT;
+
+	mutex_lock(&f->lock);
+	if (f->state != FILE_IDLE)
+		ret = -EBUSY;
+	else
+		swap(f->ch, ch);
+	mutex_unlock(&f->lock);
+	smchan_channel_put(ch);
+	return ret;
+}
+
+static long smchan_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct smchan_file *f = file->private_data;
+
+	switch (cmd) {
+	case SMCHAN_IOC_ATTACH:
+		return attach(f, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static ssize_t smchan_write(struct file *file, const char __user *buf,
+			    size_t count, loff_t *off)
+{
+	struct smchan_file *f = file->private_data;
+	struct smchan_apdu apdu;
+	ssize_t ret;
+	u8 *cmd;
+
+	if (count > SMCHAN_APDU_MAX)
+		return -EMSGSIZE;
+	cmd = memdup_user(buf, count);
+	if (IS_ERR(cmd))
+		return PTR_ERR(cmd);
+
+	mutex_lock(&f->lock);
+	if (!f->ch)
+		ret = -EBADFD;
+	else if (f->state != FILE_IDLE)
+		ret = -EBUSY;
+	else
+		ret = smchan_apdu_parse(&apdu, cmd, count);
+	if (!ret)
+		ret = smchan_channel_check(f->ch, &apdu);
+	if (ret)
+		goto out_unlock;
+	if (atomic_inc_return(&f->ch->queued) > SMCHAN_QUEUE_MAX) {
+		atomic_dec(&f->ch->queued);
+		ret = -EAGAIN;
+		goto out_unlock;
+	}
+	f->cmd = cmd;
+	f->cmd_len = count;
+	cmd = NULL;
+	WRITE_ONCE(f->state, FILE_QUEUED);
+	queue_work(f->ch->wq, &f->work);
+	ret = count;
+
+out_unlock:
+	mutex_unlock(&f->lock);
+	kfree_sensitive(cmd);
+	return ret;
+}
+
+static ssize_t smchan_read(struct file *file, char __user *buf, size_t count,
+			   loff_t *off)
+{
+	struct smchan_file *f = file->private_data;
+	ssize_t ret;
+
+	mutex_lock(&f->lock);
+	while (f->state == FILE_QUEUED) {
+		mutex_unlock(&f->lock);
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		if (wait_event_interruptible(f->wait,
+					     READ_ONCE(f->state) != FILE_QUEUED))
+			return -ERESTARTSYS;
+		mutex_lock(&f->lock);
+	}
+
+	if (!f->ch) {
+		ret = -EBADFD;
+	} else if (f->state == FILE_IDLE) {
+		ret = READ_ONCE(f->ch->dead) ? -ENODEV : -ENODATA;
+	} else if (f->err) {
+		ret = f->err;
+		f->err = 0;
+		f->state = FILE_IDLE;
+	} else if (count < f->rsp_len) {
+		ret = -EMSGSIZE;	/* the answer stays for a larger read */
+	} else if (copy_to_user(buf, f->rsp, f->rsp_len)) {
+		ret = -EFAULT;
+	} else {
+		ret = f->rsp_len;
+		kfree_sensitive(f->rsp);
+		f->rsp = NULL;
+		f->rsp_len = 0;
+		f->state = FILE_IDLE;
+	}
+	mutex_unlock(&f->lock);
+	return ret;
+}
+
+static __poll_t smchan_poll(struct file *file, poll_table *wait)
+{
+	struct smchan_file *f = file->private_data;
+
+	poll_wait(file, &f->wait, wait);
+	switch (READ_ONCE(f->state)) {
+	case FILE_DONE:
+		return EPOLLIN | EPOLLRDNORM;
+	case FILE_IDLE:
+		return EPOLLOUT | EPOLLWRNORM;
+	default:
+		return 0;
+	}
+}
+
+static const struct file_operations smchan_fops = {
+	.owner = THIS_MODULE,
+	.open = smchan_open,
+	.release = smchan_release,
+	.read = smchan_read,
+	.write = smchan_write,
+	.poll = smchan_poll,
+	.unlocked_ioctl = smchan_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice smchan_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "smchan",
+	.fops = &smchan_fops,
+	.mode = 0600,
+};
+
+/**
+ * smchan_dev_init() - register /dev/smchan
+ *
+ * Return: 0 or misc_register()'s error.
+ */
+int smchan_dev_init(void)
+{
+	return misc_register(&smchan_misc);
+}
+
+/**
+ * smchan_dev_exit() - unregister it
+ */
+void smchan_dev_exit(void)
+{
+	misc_deregister(&smchan_misc);
+}

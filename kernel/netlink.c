@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "smchan" generic netlink family (Documentation/netlink/specs/smchan.yaml):
+ * channel control for administrators (CAP_NET_ADMIN), a multicast group of
+ * events, and the relay to the transport: SMCHAN_CMD_TRANSMIT messages to
+ * the bound socket and its SMCHAN_CMD_TRANSMIT_DONE answers, in the manner
+ * of the net/handshake upcall.
+ *
+ * No message ever carries a key or anything derived from one: the master
+ * key goes in (and is wiped from the request at once), never out.
+ *
+ * The family has parallel_ops: a session start waits for the transport,
+ * whose answer must get through meanwhile. Each handler looks its channel
+ * up, holds a reference, and relies on the channel's own locks.
+ */
+
+#include <linux/ctype.h>
+#include <linux/kernel.h>
+#include <linux/key.h>
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
+#include <linux/string.h>
+#include <keys/user-type.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "channel.h"
+#include "netlink.h"
+
+static struct genl_family smchan_family;
+/* Cleared before the family goes: channels deleted at exit send nothing. */
+static bool smchan_family_up;
+
+static int validate_mkey(const struct nlattr *attr,
+			 struct netlink_ext_ack *extack)
+{
+	if (nla_len(attr) != 16 && nla_len(attr) != 32) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "a master key is 16 or 32 bytes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct netlink_range_validation timeout_range = {
+	.min = 1,
+	.max = 600000,
+};
+
+static struct netlink_range_validation errno_range = {
+	.min = 1,
+	.max = MAX_ERRNO,
+};
+
+static const struct nla_policy smchan_policy[SMCHAN_A_MAX + 1] = {
+	[SMCHAN_A_CHANNEL] = { .type = NLA_NUL_STRING,
+			       .len = SMCHAN_NAME_SIZE - 1 },
+	[SMCHAN_A_MODE] = NLA_POLICY_RANGE(NLA_U8, SMCHAN_MODE_XOR,
+					   SMCHAN_MODE_RATCHET),
+	[SMCHAN_A_SUITE] = NLA_POLICY_RANGE(NLA_U8, SMCHAN_SUITE_AES128,
+					    SMCHAN_SUITE_AES256),
+	[SMCHAN_A_GROUP_SIZE] = NLA_POLICY_RANGE(NLA_U8, SMCHAN_GROUP_MIN,
+						 SMCHAN_GROUP_MAX),
+	[SMCHAN_A_REKEY_LIMIT] = { .type = NLA_U32 },
+	[SMCHAN_A_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &timeout_range),
+	[SMCHAN_A_AUTO_ESTABLISH] = NLA_POLICY_MAX(NLA_U8, 1),
+	[SMCHAN_A_MKEY] = NLA_POLICY_VALIDATE_FN(NLA_BINARY, validate_mkey,
+						 SMCHAN_KEY_MAX),
+	[SMCHAN_A_KEYRING] = { .type = NLA_NUL_STRING,
+			       .len = SMCHAN_KEYDESC_MAX - 1 },
+	[SMCHAN_A_KEY_SOURCE] = { .type = NLA_REJECT },
+	[SMCHAN_A_READER] = { .type = NLA_NUL_STRING,
+			      .len = SMCHAN_READER_MAX - 1 },
+	[SMCHAN_A_WEAK] = { .type = NLA_REJECT },
+	[SMCHAN_A_STATE] = { .type = NLA_REJECT },
+	[SMCHAN_A_N] = { .type = NLA_REJECT },
+	[SMCHAN_A_TRANSPORT] = { .type = NLA_REJECT },
+	[SMCHAN_A_STATS] = { .type = NLA_REJECT },
+	[SMCHAN_A_REQUEST_ID] = { .type = NLA_U64 },
+	[SMCHAN_A_APDU] = { .type = NLA_REJECT },
+	[SMCHAN_A_RESPONSE] = NLA_POLICY_RANGE(NLA_BINARY, 2,
+					       SMCHAN_PROT_RSP_MAX),
+	[SMCHAN_A_ERROR] = NLA_POLICY_FULL_RANGE(NLA_U32, &errno_range),
+	[SMCHAN_A_EVENT] = { .type = NLA_REJECT },
+	[SMCHAN_A_END_REASON] = { .type = NLA_REJECT },
+	[SMCHAN_A_CARD_PRESENT] = NLA_POLICY_MAX(NLA_U8, 1),
+	[SMCHAN_A_PAD] = { .type = NLA_REJECT },
+};
+
+/* The channel named in the request, with a reference, or NULL. */
+static struct smchan_channel *lookup(struct genl_info *info)
+{
+	struct nlattr *a = info->attrs[SMCHAN_A_CHANNEL];
+	struct smchan_channel *ch;
+
+	if (GENL_REQ_ATTR_CHECK(info, SMCHAN_A_CHANNEL))
+		return NULL;
+	ch = smchan_channel_get(nla_data(a));
+	if (!ch)
+		NL_SET_ERR_MSG_ATTR(info->extack, a, "no such channel");
+	return ch;
+}
+
+/*
+ * A logon key's payload: 32 or 64 hex digits with white space around them
+ * (a key file added with "keyctl padd"), else the raw 16 or 32 bytes.
+ */
+static int key_payload(const u8 *data, size_t len, u8 *mkey,
+		       unsigned int *mkey_len)
+{
+	const u8 *p = data;
+	size_t n = len;
+
+	while (n && isspace(p[n - 1]))
+		n--;
+	while (n && isspace(p[0])) {
+		p++;
+		n--;
+	}
+	if ((n == 32 || n == 64) && !hex2bin(mkey, p, n / 2)) {
+		*mkey_len = n / 2;
+		return 0;
+	}
+	if (len == 16 || len == 32) {
+		memcpy(mkey, data, len);
+		*mkey_len = len;
+		return 0;
+	}
+	memzero_explicit(mkey, SMCHAN_KEY_MAX);
+	return -EINVAL;
+}
+
+static int mkey_from_keyring(const char *desc, struct smchan_config *cfg,
+			     struct netlink_ext_ack *extack)
+{
+	const struct user_key_payload *payload;
+	struct key *key;
+	int ret;
+
+	key = request_key(&key_type_logon, desc, NULL);
+	if (IS_ERR(key)) {
+		NL_SET_ERR_MSG(extack, "no such logon key");
+		return PTR_ERR(key);
+	}
+	down_read(&key->sem);
+	payload = user_key_payload_locked(key);
+	if (!payload)
+		ret = -EKEYREVOKED;
+	else
+		ret = key_payload(payload->data, payload->datalen, cfg->mkey,
+				  &cfg->mkey_len);
+	up_read(&key->sem);
+	key_put(key);
+	if (ret == -EINVAL)
+		NL_SET_ERR_MSG(extack,
+			       "the logon key is not 16 or 32 bytes, or 32 or 64 hex digits");
+	return ret;
+}
+
+/* smchan_config_fn: the settings a CHANNEL_NEW or CHANNEL_SET gives. */
+static int apply_attrs(struct smchan_config *cfg, void *arg)
+{
+	struct genl_info *info = arg;
+	struct nlattr **a = info->attrs;
+	int ret;
+
+	if (a[SMCHAN_A_MKEY] && a[SMCHAN_A_KEYRING]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "give the master key or a keyring key, not both");
+		return -EINVAL;
+	}
+	if (a[SMCHAN_A_MODE])
+		cfg->mode = nla_get_u8(a[SMCHAN_A_MODE]);
+	if (a[SMCHAN_A_SUITE])
+		cfg->suite = nla_get_u8(a[SMCHAN_A_SUITE]);
+	if (a[SMCHAN_A_GROUP_SIZE])
+		cfg->group_n = nla_get_u8(a[SMCHAN_A_GROUP_SIZE]);
+	if (a[SMCHAN_A_REKEY_LIMIT])
+		cfg->rekey_limit = nla_get_u32(a[SMCHAN_A_REKEY_LIMIT]);
+	if (a[SMCHAN_A_TIMEOUT_MS])
+		cfg->timeout_ms = nla_get_u32(a[SMCHAN_A_TIMEOUT_MS]);
+	if (a[SMCHAN_A_AUTO_ESTABLISH])
+		cfg->auto_establish = nla_get_u8(a[SMCHAN_A_AUTO_ESTABLISH]);
+	if (a[SMCHAN_A_READER])
+		nla_strscpy(cfg->reader, a[SMCHAN_A_READER],
+			    sizeof(cfg->reader));
+
+	if (a[SMCHAN_A_MKEY]) {
+		memzero_explicit(cfg->mkey, sizeof(cfg->mkey));
+		cfg->mkey_len = nla_len(a[SMCHAN_A_MKEY]);
+		memcpy(cfg->mkey, nla_data(a[SMCHAN_A_MKEY]), cfg->mkey_len);
+		memzero_explicit(nla_data(a[SMCHAN_A_MKEY]), cfg->mkey_len);
+		cfg->key_source = SMCHAN_KEY_NETLINK;
+		cfg->keydesc[0] = '\0';
+	}
+	if (a[SMCHAN_A_KEYRING]) {
+		memzero_explicit(cfg->mkey, sizeof(cfg->mkey));
+		cfg->mkey_len = 0;
+		ret = mkey_from_keyring(nla_data(a[SMCHAN_A_KEYRING]), cfg,
+					info->extack);
+		if (ret)
+			return ret;
+		cfg->key_source = SMCHAN_KEY_KEYRING;
+		nla_strscpy(cfg->keydesc, a[SMCHAN_A_KEYRING],
+			    sizeof(cfg->keydesc));
+	}
+	if ((a[SMCHAN_A_MKEY] || a[SMCHAN_A_KEYRING]) && !a[SMCHAN_A_SUITE])
+		cfg->suite = cfg->mkey_len == 16 ? SMCHAN_SUITE_AES128 :
+						   SMCHAN_SUITE_AES256;
+	if (cfg->mkey_len &&
+	    cfg->mkey_len != (cfg->suite == SMCHAN_SUITE_AES128 ? 16 : 32)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the suite does not match the master key's length");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int put_stats(struct sk_buff *skb,
+		     const struct smchan_channel_info *info)
+{
+	struct nlattr *nest = nla_nest_start(skb, SMCHAN_A_STATS);
+
+	if (!nest ||
+	    nla_put_u64_64bit(skb, SMCHAN_STAT_COMMANDS, info->commands,
+			      SMCHAN_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, SMCHAN_STAT_SM_FAILURES, info->sm_failures,
+			      SMCHAN_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, SMCHAN_STAT_SESSIONS, info->sessions,
+			      SMCHAN_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, SMCHAN_STAT_REINITS, info->reinits,
+			      SMCHAN_STAT_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* One channel's description: its settings and state, nothing secret. */
+static int fill_channel(struct sk_buff *skb, struct smchan_channel *ch,
+			u32 portid, u32 seq, int flags, u8 cmd)
+{
+	struct smchan_channel_info *info;
+	const struct smchan_config *cfg;
+	void *hdr;
+	int ret = -EMSGSIZE;
+
+	info = kmalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	smchan_channel_info(ch, info);
+	cfg = &info->cfg;
+
+	hdr = genlmsg_put(skb, portid, seq, &smchan_family, flags, cmd);
+	if (!hdr)
+		goto out;
+	if (nla_put_string(skb, SMCHAN_A_CHANNEL, info->name) ||
+	    nla_put_u8(skb, SMCHAN_A_MODE, cfg->mode) ||
+	    nla_put_u8(skb, SMCHAN_A_SUITE, cfg->suite) ||
+	    nla_put_u8(skb, SMCHAN_A_GROUP_SIZE, cfg->group_n) ||
+	    nla_put_u32(skb, SMCHAN_A_REKEY_LIMIT, cfg->rekey_limit) ||
+	    nla_put_u32(skb, SMCHAN_A_TIMEOUT_MS, cfg->timeout_ms) ||
+	    nla_put_u8(skb, SMCHAN_A_AUTO_ESTABLISH, cfg->auto_establish) ||
+	    nla_put_u8(skb, SMCHAN_A_KEY_SOURCE, cfg->key_source) ||
+	    (cfg->key_source == SMCHAN_KEY_KEYRING &&
+	     nla_put_string(skb, SMCHAN_A_KEYRING, cfg->keydesc)) ||
+	    (cfg->reader[0] &&
+	     nla_put_string(skb, SMCHAN_A_READER, cfg->reader)) ||
+	    (smchan_mode_weak(cfg->mode) &&
+	     nla_put_flag(skb, SMCHAN_A_WEAK)) ||
+	    nla_put_u8(skb, SMCHAN_A_STATE, info->state) ||
+	    nla_put_u64_64bit(skb, SMCHAN_A_N, info->n, SMCHAN_A_PAD) ||
+	    nla_put_u8(skb, SMCHAN_A_TRANSPORT, info->transport) ||
+	    put_stats(skb, info)) {
+		genlmsg_cancel(skb, hdr);
+		goto out;
+	}
+	genlmsg_end(skb, hdr);
+	ret = 0;
+out:
+	kfree(info);
+	return ret;
+}
+
+static int reply_channel(struct smchan_channel *ch, struct genl_info *info,
+			 u8 cmd)
+{
+	struct sk_buff *msg;
+	int ret;
+
+	msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	ret = fill_channel(msg, ch, info->snd_portid, info->snd_seq, 0, cmd);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int channel_new_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smchan_channel *ch;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, SMCHAN_A_CHANNEL))
+		return -EINVAL;
+	ret = smchan_channel_add(nla_data(info->attrs[SMCHAN_A_CHANNEL]),
+				 apply_attrs, info, &ch);
+	if (ret == -EEXIST)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SMCHAN_A_CHANNEL],
+				    "a channel of that name exists");
+	if (ret)
+		return ret;
+	ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_NEW);
+	smchan_channel_put(ch);
+	return ret;
+}
+
+static int channel_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smchan_channel *ch = lookup(info);
+	int ret;
+
+	if (!ch)
+		return -ENOENT;
+	ret = smchan_channel_set(ch, apply_attrs, info);
+	smchan_channel_put(ch);
+	return ret;
+}
+
+static int channel_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smchan_channel *ch = lookup(info);
+
+	if (!ch)
+		return -ENOENT;
+	smchan_channel_del(ch);
+	smchan_channel_put(ch);
+	return 0;
+}
+
+static int channel_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smchan_channel *ch = lookup(info);
+	int ret;
+
+	if (!ch)
+		return -ENOENT;
+	ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_GET);
+	smchan_channel_put(ch);
+	return ret;
+}
+
+/* cb->args[0]: how many channels earlier parts of the dump gave. */
+static int channel_get_dumpit(struct sk_buff *skb,
+			      struct netlink_callback *cb)
+{
+	struct smchan_channel *ch = NULL;
+	long i = 0;
+
+	while ((ch = smchan_channel_next(ch))) {
+		if (i++ < cb->args[0])
+			continue;
+		if (fill_channel(skb, ch, NETLINK_CB(cb->skb).portid,
+				 cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				 SMCHAN_CMD_CHANNEL_GET)) {
+			smchan_channel_put(ch);
+			i--;
+			break;
+		}
+	}
+	cb->args[0] = i;
+	return skb->len;
+}
+
+static int session_start_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smchan_channel *ch = lookup(info);
+	int ret;
+
+	if (!ch)
+		return -ENOENT;
+	ret = smchan_session_start(ch);
+	smchan_channel_put(ch);
+	if (ret == -EPIPE)
+		NL_SET_ERR_MSG(info->extack, "no transport is bound");
+	else if (ret == -ENOKEY)
+		NL_SET_ERR_MSG(info->extack, "the channel has no master key");
+	else if (ret == -EKEYREJECTED)
+		NL_SET_ERR_MSG(info->extack,
+			       "the card refused the session: another master key?");
+	return ret;
+}
+
+static int session_stop_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smchan_channel *ch = lookup(info);
+
+	if (!ch)
+		return -ENOENT;
+	smchan_session_stop(ch, SMCHAN_END_LOCAL);
+	smchan_channel_put(ch);
+	return 0;
+}
+
+static int transport_bind_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smchan_channel *ch = lookup(info);
+	int ret;
+
+	if (!ch)
+		return -ENOENT;
+	ret = smchan_transport_bind(ch, info->snd_portid);
+	smchan_channel_put(ch);
+	if (ret == -EBUSY)
+		NL_SET_ERR_MSG(info->extack,
+			       "another transport relays this channel");
+	return ret;
+}
+
+static int transport_unbind_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smchan_channel *ch = lookup(info);
+	int ret;
+
+	if (!ch)
+		return -ENOENT;
+	ret = smchan_transport_unbind(ch, info->snd_portid);
+	smchan_channel_put(ch);
+	return ret;
+}
+
+static int transmit_done_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *rsp = info->attrs[SMCHAN_A_RESPONSE];
+	struct nlattr *err = info->attrs[SMCHAN_A_ERROR];
+	struct smchan_channel *ch;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, SMCHAN_A_REQUEST_ID))
+		return -EINVAL;
+	if (!rsp == !err) {
+		NL_SET_ERR_MSG(info->extack,
+			       "give either the response or an error");
+		return -EINVAL;
+	}
+	ch = lookup(info);
+	if (!ch)
+		return -ENOENT;
+	ret = smchan_transport_done(ch, info->snd_portid,
+				    nla_get_u64(info->attrs[SMCHAN_A_REQUEST_ID]),
+				    rsp ? nla_data(rsp) : NULL,
+				    rsp ? nla_len(rsp) : 0,
+				    err ? -(int)nla_get_u32(err) : 0);
+	smchan_channel_put(ch);
+	if (ret == -ESRCH)
+		NL_SET_ERR_MSG(info->extack, "no such request is waiting");
+	else if (ret == -EPERM)
+		NL_SET_ERR_MSG(info->extack,
+			       "this socket is not the channel's transport");
+	return ret;
+}
+
+static int card_status_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct smchan_channel *ch;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, SMCHAN_A_CARD_PRESENT))
+		return -EINVAL;
+	ch = lookup(info);
+	if (!ch)
+		return -ENOENT;
+	ret = smchan_card_status(ch, info->snd_portid,
+				 nla_get_u8(info->attrs[SMCHAN_A_CARD_PRESENT]));
+	smchan_channel_put(ch);
+	return ret;
+}
+
+static const struct genl_ops smchan_ops[] = {
+	{
+		.cmd = SMCHAN_CMD_CHANNEL_NEW,
+		.doit = channel_new_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SMCHAN_CMD_CHANNEL_SET,
+		.doit = channel_set_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SMCHAN_CMD_CHANNEL_DEL,
+		.doit = channel_del_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SMCHAN_CMD_CHANNEL_GET,
+		.doit = channel_get_doit,
+		.dumpit = channel_get_dumpit,
+	},
+	{
+		.cmd = SMCHAN_CMD_SESSION_START,
+		.doit = session_start_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SMCHAN_CMD_SESSION_STOP,
+		.doit = session_stop_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SMCHAN_CMD_TRANSPORT_BIND,
+		.doit = transport_bind_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SMCHAN_CMD_TRANSPORT_UNBIND,
+		.doit = transport_unbind_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SMCHAN_CMD_TRANSMIT_DONE,
+		.doit = transmit_done_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SMCHAN_CMD_CARD_STATUS,
+		.doit = card_status_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static const struct genl_multicast_group smchan_mcgrps[] = {
+	{ .name = SMCHAN_MCGRP_EVENTS, },
+};
+
+static struct genl_family smchan_family __ro_after_init = {
+	.name = SMCHAN_FAMILY_NAME,
+	.version = SMCHAN_FAMILY_VERSION,
+	.maxattr = SMCHAN_A_MAX,
+	.policy = smchan_policy,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = smchan_ops,
+	.n_ops = ARRAY_SIZE(smchan_ops),
+	.mcgrps = smchan_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(smchan_mcgrps),
+};
+
+/**
+ * smchan_nl_transmit() - send an APDU to a transport
+ * @portid: the transport's socket
+ * @channel: the channel's name
+ * @id: the request id it must answer with
+ * @apdu: the APDU (protected, or a plain GET CHALLENGE, INITIALIZE SESSION
+ *	or GET RESPONSE)
+ * @len: its length
+ *
+ * Return: 0, or a negative errno when the message could not be queued to
+ * the socket (it is gone, or its receive queue is full).
+ */
+int smchan_nl_transmit(u32 portid, const char *channel, u64 id,
+		       const u8 *apdu, size_t len)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!READ_ONCE(smchan_family_up))
+		return -EPIPE;
+	msg = genlmsg_new(nla_total_size(SMCHAN_NAME_SIZE) +
+			  nla_total_size_64bit(sizeof(u64)) +
+			  nla_total_size(len), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put(msg, 0, 0, &smchan_family, 0, SMCHAN_CMD_TRANSMIT);
+	if (!hdr || nla_put_string(msg, SMCHAN_A_CHANNEL, channel) ||
+	    nla_put_u64_64bit(msg, SMCHAN_A_REQUEST_ID, id, SMCHAN_A_PAD) ||
+	    nla_put(msg, SMCHAN_A_APDU, len, apdu)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_unicast(&init_net, msg, portid);
+}
+
+/**
+ * smchan_nl_event() - announce an event on the "events" group
+ * @channel: the channel's name
+ * @event: what happened
+ * @why: for %SMCHAN_EVENT_SESSION_DOWN and %SMCHAN_EVENT_SM_FAILURE, why;
+ *	else %SMCHAN_END_NONE
+ *
+ * Context: process context. Best effort: nobody listening, or no memory,
+ * loses the event.
+ */
+void smchan_nl_event(const char *channel, enum smchan_event event,
+		     enum smchan_end_reason why)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!READ_ONCE(smchan_family_up) ||
+	    !genl_has_listeners(&smchan_family, &init_net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &smchan_family, 0, SMCHAN_CMD_EVENT);
+	if (!hdr || nla_put_string(msg, SMCHAN_A_CHANNEL, channel) ||
+	    nla_put_u8(msg, SMCHAN_A_EVENT, event) ||
+	    (why && nla_put_u8(msg, SMCHAN_A_END_REASON, why))) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&smchan_family, msg, 0, 0, GFP_KERNEL);
+}
+
+/* A generic netlink socket closed: if it was a transport, unbind it. */
+static int smchan_nl_release(struct notifier_block *nb, unsigned long state,
+			     void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (state == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
+	    net_eq(n->net, &init_net))
+		smchan_transport_release(n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block smchan_nl_notifier = {
+	.notifier_call = smchan_nl_release,
+};
+
+/**
+ * smchan_genl_init() - register the family and the socket notifier
+ *
+ * Return: 0 or the error of the registration.
+ */
+int smchan_genl_init(void)
+{
+	int ret;
+
+	ret = netlink_register_notifier(&smchan_nl_notifier);
+	if (ret)
+		return ret;
+	ret = genl_register_family(&smchan_family);
+	if (ret)
+		netlink_unregister_notifier(&smchan_nl_notifier);
+	else
+		WRITE_ONCE(smchan_family_up, true);
+	return ret;
+}
+
+/**
+ * smchan_genl_exit() - unregister them
+ */
+void smchan_genl_exit(void)
+{
+	WRITE_ONCE(smchan_family_up, false);
+	genl_unregister_family(&smchan_family);
+	netlink_unregister_notifier(&smchan_nl_notifier);
+}
