@@ -20,6 +20,7 @@
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <kunit/visibility.h>
 
 #include "channel.h"
 #include "netlink.h"
@@ -45,6 +46,7 @@ void smchan_config_default(struct smchan_config *cfg)
 	cfg->timeout_ms = 5000;
 	cfg->auto_establish = true;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_config_default);
 
 static void channel_free(struct kref *ref)
 {
@@ -70,6 +72,7 @@ void smchan_channel_put(struct smchan_channel *ch)
 	if (ch)
 		kref_put(&ch->ref, channel_free);
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_put);
 
 static struct smchan_channel *find(const char *name)
 {
@@ -99,6 +102,7 @@ struct smchan_channel *smchan_channel_get(const char *name)
 	mutex_unlock(&smchan_channels_lock);
 	return ch;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_get);
 
 /**
  * smchan_channel_next() - walk the channels in creation order
@@ -125,6 +129,7 @@ struct smchan_channel *smchan_channel_next(struct smchan_channel *prev)
 	smchan_channel_put(prev);
 	return ch;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_next);
 
 /* The configuration rules that do not depend on how it was given. */
 static int config_check(const struct smchan_config *cfg)
@@ -259,6 +264,7 @@ err_put:
 	smchan_channel_put(ch);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_add);
 
 /**
  * smchan_channel_set() - change a channel's settings
@@ -283,6 +289,7 @@ int smchan_channel_set(struct smchan_channel *ch, smchan_config_fn fn,
 	mutex_unlock(&ch->lock);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_set);
 
 /* Fail the request in flight with @err. Caller holds relay_lock. */
 static void fail_request(struct smchan_channel *ch, int err)
@@ -333,6 +340,7 @@ void smchan_channel_del(struct smchan_channel *ch)
 	smchan_nl_event(ch->name, SMCHAN_EVENT_CHANNEL_DEL, SMCHAN_END_NONE);
 	smchan_channel_put(ch);		/* the list's */
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_del);
 
 /**
  * smchan_channel_del_all() - delete every channel (module exit)
@@ -346,6 +354,7 @@ void smchan_channel_del_all(void)
 		smchan_channel_put(ch);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_del_all);
 
 /**
  * smchan_channel_info() - a channel's settings and state, without its key
@@ -372,6 +381,7 @@ void smchan_channel_info(struct smchan_channel *ch,
 	info->sessions = READ_ONCE(ch->stats.sessions);
 	info->reinits = READ_ONCE(ch->stats.reinits);
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_info);
 
 /*
  * One APDU to the transport and its answer in *@rsp (kmalloc'd), or
@@ -399,7 +409,10 @@ static int relay(struct smchan_channel *ch, const u8 *apdu, size_t len,
 	if (!portid)
 		return -EPIPE;
 
-	ret = smchan_nl_transmit(portid, ch->name, req.id, apdu, len);
+	if (ch->transmit)
+		ret = ch->transmit(ch, portid, req.id, apdu, len);
+	else
+		ret = smchan_nl_transmit(portid, ch->name, req.id, apdu, len);
 	if (ret)
 		left = 0;
 	else
@@ -607,6 +620,7 @@ int smchan_channel_check(struct smchan_channel *ch,
 		return -ENOTCONN;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_check);
 
 /**
  * smchan_channel_command() - run one plain command under SM
@@ -702,6 +716,7 @@ out_unlock:
 	kfree_sensitive(out);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_command);
 
 /**
  * smchan_session_start() - establish a new session now
@@ -723,6 +738,7 @@ int smchan_session_start(struct smchan_channel *ch)
 	mutex_unlock(&ch->lock);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_session_start);
 
 /**
  * smchan_session_stop() - end the session
@@ -736,6 +752,7 @@ void smchan_session_stop(struct smchan_channel *ch,
 	session_end(ch, why, false);
 	mutex_unlock(&ch->lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_session_stop);
 
 /**
  * smchan_transport_bind() - the netlink socket @portid relays @ch
@@ -764,6 +781,7 @@ int smchan_transport_bind(struct smchan_channel *ch, u32 portid)
 				SMCHAN_END_NONE);
 	return ret < 0 ? ret : 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_transport_bind);
 
 /* Unbind under relay_lock: the session in progress is over. */
 static void unbind(struct smchan_channel *ch, int err)
@@ -797,6 +815,7 @@ int smchan_transport_unbind(struct smchan_channel *ch, u32 portid)
 				SMCHAN_END_TRANSPORT);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_transport_unbind);
 
 /**
  * smchan_transport_release() - a netlink socket closed
@@ -825,6 +844,7 @@ void smchan_transport_release(u32 portid)
 	}
 	mutex_unlock(&smchan_channels_lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_transport_release);
 
 /**
  * smchan_transport_done() - the transport's answer to request @id
@@ -868,6 +888,7 @@ int smchan_transport_done(struct smchan_channel *ch, u32 portid, u64 id,
 	kfree_sensitive(copy);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_transport_done);
 
 /**
  * smchan_card_status() - the transport reports the card inserted or gone
@@ -902,3 +923,4 @@ int smchan_card_status(struct smchan_channel *ch, u32 portid, bool present)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_card_status);

@@ -90,6 +90,7 @@ struct smchan_request {
  * @lost_reason: why @transport_gen last increased
  * @next_id: the id of the next request
  * @req: the request in flight, or NULL
+ * @transmit: test seam: sends a request instead of netlink when set
  */
 struct smchan_channel {
 	struct list_head node;
@@ -118,6 +119,9 @@ struct smchan_channel {
 	enum smchan_end_reason lost_reason;
 	u64 next_id;
 	struct smchan_request *req;
+
+	int (*transmit)(struct smchan_channel *ch, u32 portid, u64 id,
+			const u8 *apdu, size_t len);
 };
 
 /**
