@@ -890,6 +890,28 @@ int smchan_transport_done(struct smchan_channel *ch, u32 portid, u64 id,
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_transport_done);
 
+/*
+ * The session of @ch is over for @why: fail the request in flight with
+ * @err and make the next command start afresh; end the session now if
+ * @wait or if nothing holds the channel.
+ */
+static void lose_session(struct smchan_channel *ch, enum smchan_end_reason why,
+			 int err, bool wait)
+{
+	spin_lock(&ch->relay_lock);
+	ch->transport_gen++;
+	ch->lost_reason = why;
+	fail_request(ch, err);
+	spin_unlock(&ch->relay_lock);
+
+	if (wait)
+		mutex_lock(&ch->lock);
+	else if (!mutex_trylock(&ch->lock))
+		return;
+	session_end(ch, why, false);
+	mutex_unlock(&ch->lock);
+}
+
 /**
  * smchan_card_status() - the transport reports the card inserted or gone
  * @ch: the channel
@@ -897,30 +919,39 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_transport_done);
  * @present: the card is there
  *
  * A removed card ends the session: at once if no command is running, else
- * when the running command is over (its request fails with -ENXIO).
+ * when the running command is over (its request fails with -ENXIO). The
+ * transport's own thread calls this, so it must not wait for a command
+ * that waits for the transport.
  *
  * Return: 0, or -EPERM when @portid is not the channel's transport.
  */
 int smchan_card_status(struct smchan_channel *ch, u32 portid, bool present)
 {
-	int ret = 0;
+	bool ours;
 
 	spin_lock(&ch->relay_lock);
-	if (!portid || ch->portid != portid) {
-		ret = -EPERM;
-	} else if (!present) {
-		ch->transport_gen++;
-		ch->lost_reason = SMCHAN_END_CARD_REMOVED;
-		fail_request(ch, -ENXIO);
-	}
+	ours = portid && ch->portid == portid;
 	spin_unlock(&ch->relay_lock);
-	if (ret || present)
-		return ret;
-
-	if (mutex_trylock(&ch->lock)) {
-		session_end(ch, SMCHAN_END_CARD_REMOVED, false);
-		mutex_unlock(&ch->lock);
-	}
+	if (!ours)
+		return -EPERM;
+	if (!present)
+		lose_session(ch, SMCHAN_END_CARD_REMOVED, -ENXIO, false);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_card_status);
+
+/**
+ * smchan_channel_end_all() - end every session now and wipe its keys
+ * @why: the reason reported
+ *
+ * For suspend and VM fork: a copy of memory must not hold keys that
+ * another copy goes on using. A command in flight fails with -ECANCELED.
+ */
+void smchan_channel_end_all(enum smchan_end_reason why)
+{
+	struct smchan_channel *ch = NULL;
+
+	while ((ch = smchan_channel_next(ch)))
+		lose_session(ch, why, -ECANCELED, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_end_all);

@@ -162,6 +162,7 @@ struct smchan_channel *smchan_channel_get(const char *name);
 void smchan_channel_put(struct smchan_channel *ch);
 void smchan_channel_del(struct smchan_channel *ch);
 void smchan_channel_del_all(void);
+void smchan_channel_end_all(enum smchan_end_reason why);
 struct smchan_channel *smchan_channel_next(struct smchan_channel *prev);
 void smchan_channel_info(struct smchan_channel *ch,
 			 struct smchan_channel_info *info);

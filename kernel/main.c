@@ -12,10 +12,38 @@
  */
 
 #include <linux/module.h>
+#include <linux/notifier.h>
+#include <linux/random.h>
+#include <linux/suspend.h>
 
 #include "channel.h"
 #include "dev.h"
 #include "netlink.h"
+
+/* No keys in memory through suspend or hibernation: the card loses power. */
+static int smchan_pm(struct notifier_block *nb, unsigned long action,
+		     void *data)
+{
+	if (action == PM_SUSPEND_PREPARE || action == PM_HIBERNATION_PREPARE)
+		smchan_channel_end_all(SMCHAN_END_LOCAL);
+	return NOTIFY_DONE;
+}
+
+/* After a VM fork two copies hold the keys: neither may go on using them. */
+static int smchan_vmfork(struct notifier_block *nb, unsigned long action,
+			 void *data)
+{
+	smchan_channel_end_all(SMCHAN_END_LOCAL);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block smchan_pm_nb = {
+	.notifier_call = smchan_pm,
+};
+
+static struct notifier_block smchan_vmfork_nb = {
+	.notifier_call = smchan_vmfork,
+};
 
 static int __init smchan_init(void)
 {
@@ -27,8 +55,18 @@ static int __init smchan_init(void)
 	ret = smchan_dev_init();
 	if (ret)
 		goto err_genl;
+	ret = register_pm_notifier(&smchan_pm_nb);
+	if (ret)
+		goto err_dev;
+	ret = register_random_vmfork_notifier(&smchan_vmfork_nb);
+	if (ret)
+		goto err_pm;
 	return 0;
 
+err_pm:
+	unregister_pm_notifier(&smchan_pm_nb);
+err_dev:
+	smchan_dev_exit();
 err_genl:
 	smchan_genl_exit();
 	return ret;
@@ -37,6 +75,8 @@ err_genl:
 static void __exit smchan_exit(void)
 {
 	/* ORDER: no new files, no netlink requests, then no channels. */
+	unregister_random_vmfork_notifier(&smchan_vmfork_nb);
+	unregister_pm_notifier(&smchan_pm_nb);
 	smchan_dev_exit();
 	smchan_genl_exit();
 	smchan_channel_del_all();

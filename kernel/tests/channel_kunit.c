@@ -428,6 +428,22 @@ static void card_removed_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 2ULL);
 }
 
+/* Suspend and VM fork end every session and wipe its keys at once. */
+static void end_all_test(struct kunit *test)
+{
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+
+	expect_pattern(test, ch, read16, 5, 16);
+	smchan_channel_end_all(SMCHAN_END_LOCAL);
+	KUNIT_EXPECT_TRUE(test, harness_sm_wiped(ch->sm));
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_IDLE);
+	card_model_reset(&t->card);
+	expect_pattern(test, ch, read16, 5, 16);
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 2ULL);
+}
+
 /* A deleted channel: gone by name, -ENODEV for whoever still holds it. */
 static void delete_test(struct kunit *test)
 {
@@ -508,6 +524,7 @@ static struct kunit_case smchan_channel_cases[] = {
 	KUNIT_CASE(release_test),
 	KUNIT_CASE(binding_test),
 	KUNIT_CASE(card_removed_test),
+	KUNIT_CASE(end_all_test),
 	KUNIT_CASE(delete_test),
 	KUNIT_CASE(config_test),
 	KUNIT_CASE(check_test),
