@@ -28,6 +28,8 @@ kdir=$(debian_kdir) || {
 	exit 1
 }
 moddir=$BUILD/mod-debian
+# gcc and sparse "file:line:col: warning: ...", modpost "WARNING: ...".
+warn_re='(^|: )(warning|error):'
 log=$CHECK/style-w1-sparse.log
 # Warnings only show when a file is compiled: always build from scratch.
 rm -rf "$moddir"
@@ -38,9 +40,9 @@ if ! make -C "$kdir" M="$moddir" W=1 C=2 -j"$JOBS" modules >"$log" 2>&1; then
 	tail -n 40 "$log" | sed 's/^/    /'
 	result style/w1-sparse 0 1
 	rc=1
-elif grep -Eiq 'warning|error:' "$log"; then
+elif grep -Eiq "$warn_re" "$log"; then
 	say FAIL "style: warnings from W=1 / sparse against ${kdir##*/}:"
-	grep -Ei -A3 'warning|error:' "$log" | head -n 60 | sed 's/^/    /'
+	grep -Ei -A3 "$warn_re" "$log" | head -n 60 | sed 's/^/    /'
 	result style/w1-sparse 0 1
 	rc=1
 else
