@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Sourced by the PC/SC relay tests and the demo. They run as root inside
+# UML (tests/uml-run), where /run and /tmp are private tmpfs and the
+# network is UML's own, so pcscd and vpcd's ports are ours alone:
+#
+#   /dev/smchan <- app (smchanctl apdu)
+#   smchan.ko  --netlink-->  smchanctl relay  --PC/SC-->  pcscd
+#                                 vpcd slot 0: 127.0.0.1:35963  <-- smchan-vcard
+#                                 vpcd slot 1: 127.0.0.1:35964  <-- smchan-vcard
+#
+# Every process started here is stopped by relay_cleanup (trap it), and
+# every wait is bounded.
+
+R_TMP=$(mktemp -d /tmp/smchan-relay.XXXXXX)
+R_PIDS=()
+R_CHANNELS=()
+VPCD_DRIVER=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
+VPCD_PORT=35963
+PCSCD_PID=
+RELAY_PID=
+declare -A CARD_PID
+
+rsay() { printf '%s: %s\n' "${0##*/}" "$*"; }
+rfail() {
+	printf '%s: FAIL: %s\n' "${0##*/}" "$*" >&2
+	exit 1
+}
+
+# stop_pid PID: SIGTERM, then SIGKILL after 5 s.
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || return 0
+	timeout 5 tail --pid="$1" -f /dev/null 2>/dev/null || kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null || :
+}
+
+relay_cleanup() {
+	local c p
+	for c in "${R_CHANNELS[@]}"; do
+		smchanctl channel del "$c" >/dev/null 2>&1 || :
+	done
+	for p in "${R_PIDS[@]}"; do
+		stop_pid "$p"
+	done
+	if [ -n "${KEEP_LOGS:-}" ]; then
+		rsay "logs kept in $R_TMP"
+	else
+		rm -rf "$R_TMP"
+	fi
+}
+
+# wait_for SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+start_pcscd() {
+	[ -f "$VPCD_DRIVER" ] || rfail "no vpcd driver ($VPCD_DRIVER): apt-get install vsmartcard-vpcd"
+	cat >"$R_TMP/reader.conf" <<CONF
+FRIENDLYNAME "Virtual PCD"
+DEVICENAME   /dev/null:$VPCD_PORT
+LIBPATH      $VPCD_DRIVER
+CONF
+	mkdir -p /run/pcscd
+	rm -f /run/pcscd/pcscd.comm
+	pcscd -f -c "$R_TMP/reader.conf" >>"$R_TMP/pcscd.log" 2>&1 &
+	PCSCD_PID=$!
+	R_PIDS+=("$PCSCD_PID")
+	wait_for 10 test -S /run/pcscd/pcscd.comm || rfail "pcscd did not start ($(tail -3 "$R_TMP/pcscd.log"))"
+}
+
+stop_pcscd() {
+	stop_pid "$PCSCD_PID"
+	PCSCD_PID=
+}
+
+# new_card NAME [16|32]: a key file $R_TMP/NAME.key and a card image
+# $R_TMP/NAME.img made with it.
+new_card() {
+	(umask 077 && head -c "${2:-16}" /dev/urandom | od -An -v -tx1 | tr -d ' \n' >"$R_TMP/$1.key")
+	smchan-vcard --create --image "$R_TMP/$1.img" --mkey-file "$R_TMP/$1.key" ||
+		rfail "smchan-vcard --create $1"
+}
+
+# start_card NAME SLOT [smchan-vcard options...]: insert card NAME into
+# vpcd slot SLOT (0 or 1).
+start_card() {
+	local name=$1 slot=$2
+	shift 2
+	smchan-vcard --image "$R_TMP/$name.img" --port $((VPCD_PORT + slot)) \
+		--log "$R_TMP/$name.log" "$@" 2>>"$R_TMP/$name.err" &
+	CARD_PID[$name]=$!
+	R_PIDS+=("${CARD_PID[$name]}")
+}
+
+# remove_card NAME: the card leaves the reader (vpcd sees it gone).
+remove_card() {
+	stop_pid "${CARD_PID[$1]}"
+	CARD_PID[$1]=
+}
+
+start_relay() {
+	smchanctl relay --foreground ${RELAY_DEBUG:+--debug} >>"$R_TMP/relay.log" 2>&1 &
+	RELAY_PID=$!
+	R_PIDS+=("$RELAY_PID")
+}
+
+stop_relay() {
+	stop_pid "$RELAY_PID"
+	RELAY_PID=
+}
+
+# add_channel NAME SLOT [OPTION VALUE...]: a channel on vpcd slot SLOT
+# with card NAME's key, deleted at cleanup.
+add_channel() {
+	local name=$1 slot=$2
+	shift 2
+	smchanctl channel add "$name" reader "Virtual PCD 00 0$slot" \
+		key-file "$R_TMP/$name.key" "$@" || rfail "channel add $name"
+	R_CHANNELS+=("$name")
+}
+
+is_bound() {
+	smchanctl channel show "$1" --json | grep -q '"transport": true'
+}
+
+# ready NAME: the relay has bound the channel and a command goes through.
+ready() {
+	wait_for 20 is_bound "$1" || rfail "the relay did not bind $1 ($(tail -5 "$R_TMP/relay.log"))"
+	wait_for 20 smchanctl apdu "$1" 00A4000C023F00 ||
+		rfail "no command went through on $1: $(smchanctl apdu "$1" 00A4000C023F00 2>&1) ($(tail -5 "$R_TMP/relay.log"))"
+}

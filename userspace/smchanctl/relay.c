@@ -1,0 +1,732 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smchanctl relay: the transport between smchan channels and PC/SC readers.
+ *
+ * One thread watches the "events" group and the channel list; every
+ * channel with a reader gets a worker thread with its own netlink socket
+ * (bound to that channel only: TRANSPORT_BIND) and its own PC/SC context.
+ * A worker:
+ *   - answers each TRANSMIT exactly once, with the card's whole answer
+ *     (61 xx continuations fetched with plain GET RESPONSE) or an errno,
+ *     holding a PC/SC transaction around the exchange;
+ *   - watches its reader (SCardGetStatusChange, every 250 ms) and reports
+ *     the card inserted or removed (CARD_STATUS), so that the kernel ends
+ *     the session when the card goes and starts a new one when it is back;
+ *   - re-establishes its PC/SC context with backoff when pcscd goes away
+ *     (SCARD_E_NO_SERVICE), and its binding when the channel is recreated.
+ * Closing a worker's socket unbinds its channel.
+ *
+ * PC/SC errors become these errnos in TRANSMIT_DONE (the application
+ * reads them from /dev/smchan):
+ *   ENOMEDIUM   no card in the reader, or it was removed
+ *   ENODEV      the reader is gone, or pcscd is not running
+ *   ECONNRESET  the card was reset by someone else
+ *   ETIMEDOUT   the reader timed out
+ *   EBUSY       another application holds the card exclusively
+ *   EMSGSIZE    the command or answer does not fit
+ *   EIO         any other failure of the reader or card
+ *
+ * Logs go to stderr (--foreground) or syslog.  They never hold a key or
+ * plaintext; the protected APDUs and answers are logged only with --debug.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <winscard.h>
+#include <wintypes.h>
+
+#include "smchanctl.h"
+
+#define MAX_WORKERS 64
+#define PIECE_MAX 65548		/* pcsc-lite's MAX_BUFFER_SIZE_EXTENDED */
+#define ANSWER_MAX (2 * PIECE_MAX)
+#define STATUS_POLL_MS 250
+#define CONFIG_POLL_MS 2000
+
+static volatile sig_atomic_t stop;
+static bool use_syslog, debug;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct worker {
+	char name[SMCHAN_NAME_SIZE];
+	pthread_t thread;
+	int used;		/* slot taken (main thread only) */
+	int quit;		/* main thread asks the worker to end */
+	int done;		/* the worker has ended */
+};
+
+static struct worker workers[MAX_WORKERS];
+
+static void rlog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rlog(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (prio == LOG_DEBUG && !debug)
+		return;
+	va_start(ap, fmt);
+	if (use_syslog) {
+		vsyslog(prio, fmt, ap);
+	} else {
+		pthread_mutex_lock(&log_lock);
+		fprintf(stderr, "smchanctl relay: ");
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		pthread_mutex_unlock(&log_lock);
+	}
+	va_end(ap);
+}
+
+/* Protected bytes only: the kernel sends nothing else. */
+static void log_hex(const char *ch, const char *dir, const uint8_t *p, size_t n)
+{
+	char *s;
+	size_t i;
+
+	if (!debug)
+		return;
+	s = malloc(2 * n + 1);
+	if (!s)
+		return;
+	for (i = 0; i < n; i++)
+		sprintf(s + 2 * i, "%02X", p[i]);
+	s[2 * n] = '\0';
+	rlog(LOG_DEBUG, "%s %s %s", ch, dir, s);
+	free(s);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static const char *pcsc_err(LONG rv)
+{
+	return pcsc_stringify_error(rv);
+}
+
+static int pcsc_errno(LONG rv)
+{
+	switch (rv) {
+	case SCARD_E_NO_SMARTCARD:
+	case SCARD_W_REMOVED_CARD:
+		return ENOMEDIUM;
+	case SCARD_E_UNKNOWN_READER:
+	case SCARD_E_READER_UNAVAILABLE:
+	case SCARD_E_NO_READERS_AVAILABLE:
+	case SCARD_E_NO_SERVICE:
+	case SCARD_E_SERVICE_STOPPED:
+		return ENODEV;
+	case SCARD_W_RESET_CARD:
+		return ECONNRESET;
+	case SCARD_E_TIMEOUT:
+		return ETIMEDOUT;
+	case SCARD_E_SHARING_VIOLATION:
+		return EBUSY;
+	case SCARD_E_INSUFFICIENT_BUFFER:
+		return EMSGSIZE;
+	default:
+		return EIO;
+	}
+}
+
+/* The context itself is gone: pcscd stopped or restarted. */
+static bool context_lost(LONG rv)
+{
+	return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED ||
+	       rv == SCARD_E_INVALID_HANDLE || rv == SCARD_F_COMM_ERROR;
+}
+
+struct relay {
+	struct worker *w;
+	struct smchan_nl *nl;	/* bound to the channel */
+	struct smchan_nl *q;	/* channel queries */
+	bool bound;
+	SCARDCONTEXT ctx;
+	bool have_ctx;
+	SCARDHANDLE card;
+	bool have_card;
+	DWORD proto;
+	char want[SMCHAN_READER_MAX];	/* the channel's reader setting */
+	char reader[SMCHAN_READER_MAX];	/* the PC/SC name it resolved to */
+	DWORD state;			/* last dwEventState */
+	int reported;			/* card status told the kernel: -1 none */
+	int backoff_ms;
+	long long next_ctx, next_cfg, next_bind;
+	bool said_reader, said_service, said_busy;
+	uint8_t *piece, *answer;
+};
+
+static bool quitting(struct relay *r)
+{
+	return stop || __atomic_load_n(&r->w->quit, __ATOMIC_ACQUIRE);
+}
+
+static void drop_card(struct relay *r)
+{
+	if (r->have_card)
+		SCardDisconnect(r->card, SCARD_LEAVE_CARD);
+	r->have_card = false;
+}
+
+static void drop_ctx(struct relay *r)
+{
+	drop_card(r);
+	if (r->have_ctx)
+		SCardReleaseContext(r->ctx);
+	r->have_ctx = false;
+	r->reader[0] = '\0';
+	r->state = SCARD_STATE_UNAWARE;
+}
+
+static void report(struct relay *r, int present)
+{
+	int err;
+
+	if (!r->bound || present == r->reported)
+		return;
+	err = smchan_card_status(r->nl, r->w->name, present);
+	if (err) {
+		rlog(LOG_WARNING, "%s: Unable to report the card %s: %s", r->w->name,
+		     present ? "present" : "absent", smchan_strerror(err));
+		return;
+	}
+	if (present)
+		rlog(LOG_INFO, "%s: card present in `%s'", r->w->name, r->reader);
+	else if (r->reported == 1)
+		rlog(LOG_INFO, "%s: card removed: the session has ended", r->w->name);
+	else
+		rlog(LOG_INFO, "%s: no card", r->w->name);
+	r->reported = present;
+}
+
+/* Reads the channel's reader setting; -1 when the channel is gone. */
+static int refresh_config(struct relay *r)
+{
+	struct smchan_channel_info info;
+	int err;
+
+	err = smchan_channel_get(r->q, r->w->name, &info);
+	if (err == -ENOENT || err == -ENODEV)
+		return -1;
+	if (err)
+		return 0;
+	if (strcmp(info.reader, r->want)) {
+		if (r->want[0])
+			rlog(LOG_INFO, "%s: reader changed to `%s'", r->w->name, info.reader);
+		snprintf(r->want, sizeof(r->want), "%s", info.reader);
+		drop_card(r);
+		r->reader[0] = '\0';
+		r->state = SCARD_STATE_UNAWARE;
+		r->said_reader = false;
+	}
+	return 0;
+}
+
+/* The PC/SC reader for r->want: its exact name, or the only reader whose
+ * name contains it. */
+static void resolve_reader(struct relay *r)
+{
+	LPSTR list = NULL;
+	DWORD len = SCARD_AUTOALLOCATE;
+	const char *p, *found = NULL;
+	int matches = 0;
+	LONG rv;
+
+	if (!r->want[0])
+		return;
+	rv = SCardListReaders(r->ctx, NULL, (LPSTR)&list, &len);
+	if (rv == SCARD_S_SUCCESS) {
+		for (p = list; *p; p += strlen(p) + 1) {
+			if (!strcmp(p, r->want)) {
+				found = p;
+				matches = 1;
+				break;
+			}
+			if (strstr(p, r->want)) {
+				found = p;
+				matches++;
+			}
+		}
+		if (matches == 1) {
+			snprintf(r->reader, sizeof(r->reader), "%s", found);
+			r->state = SCARD_STATE_UNAWARE;
+			r->said_reader = false;
+			rlog(LOG_INFO, "%s: using reader `%s'", r->w->name, r->reader);
+		} else if (matches > 1 && !r->said_reader) {
+			rlog(LOG_WARNING, "%s: `%s' matches several readers; give its full name",
+			     r->w->name, r->want);
+			r->said_reader = true;
+		}
+		SCardFreeMemory(r->ctx, list);
+	} else if (context_lost(rv)) {
+		drop_ctx(r);
+		return;
+	}
+	if (!r->reader[0] && !r->said_reader) {
+		rlog(LOG_INFO, "%s: waiting for reader `%s'", r->w->name, r->want);
+		r->said_reader = true;
+	}
+}
+
+static void check_status(struct relay *r)
+{
+	SCARD_READERSTATE rs;
+	DWORD ev;
+	LONG rv;
+	bool present, swapped;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.szReader = r->reader;
+	rs.dwCurrentState = r->state;
+	rv = SCardGetStatusChange(r->ctx, 0, &rs, 1);
+	if (rv == SCARD_E_TIMEOUT)
+		return;			/* nothing changed */
+	if (rv != SCARD_S_SUCCESS) {
+		if (context_lost(rv)) {
+			rlog(LOG_WARNING, "%s: pcscd went away (%s, 0x%lX)", r->w->name,
+			     pcsc_err(rv), (unsigned long)rv);
+			drop_ctx(r);
+			report(r, 0);
+		} else if (rv == SCARD_E_UNKNOWN_READER) {
+			goto gone;
+		}
+		return;
+	}
+	ev = rs.dwEventState;
+	if (ev & (SCARD_STATE_UNKNOWN | SCARD_STATE_UNAVAILABLE | SCARD_STATE_IGNORE))
+		goto gone;
+	present = (ev & SCARD_STATE_PRESENT) && !(ev & SCARD_STATE_MUTE);
+	/* The event counter (high word) moved while the card looked present
+	 * throughout: it was removed and put back between two looks. */
+	swapped = r->state != SCARD_STATE_UNAWARE && (r->state & SCARD_STATE_PRESENT) &&
+		  present && (ev >> 16) != (r->state >> 16);
+	r->state = ev & ~(DWORD)SCARD_STATE_CHANGED;
+	if (swapped || !present) {
+		drop_card(r);
+		report(r, 0);
+	}
+	if (present)
+		report(r, 1);
+	return;
+gone:
+	rlog(LOG_INFO, "%s: reader `%s' is gone", r->w->name, r->reader);
+	drop_card(r);
+	r->reader[0] = '\0';
+	r->state = SCARD_STATE_UNAWARE;
+	r->said_reader = false;
+	report(r, 0);
+}
+
+static LONG connect_card(struct relay *r)
+{
+	LONG rv;
+
+	rv = SCardConnect(r->ctx, r->reader, SCARD_SHARE_SHARED,
+			  SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &r->card, &r->proto);
+	if (rv == SCARD_S_SUCCESS) {
+		r->have_card = true;
+		rlog(LOG_DEBUG, "%s: connected to the card (T=%d)", r->w->name,
+		     r->proto == SCARD_PROTOCOL_T1);
+	}
+	return rv;
+}
+
+static LONG transmit(struct relay *r, const uint8_t *cmd, size_t len, uint8_t *out,
+		     DWORD *out_len)
+{
+	const SCARD_IO_REQUEST *pci = r->proto == SCARD_PROTOCOL_T1 ?
+		SCARD_PCI_T1 : SCARD_PCI_T0;
+
+	*out_len = PIECE_MAX;
+	return SCardTransmit(r->card, pci, cmd, (DWORD)len, NULL, out, out_len);
+}
+
+/*
+ * One command and its whole answer (61 xx pieces fetched and joined) in
+ * one transaction.  Returns the answer's length, or -errno.
+ */
+static long exchange(struct relay *r, const uint8_t *cmd, size_t len)
+{
+	uint8_t gr[5] = { 0x00, 0xC0, 0x00, 0x00, 0x00 };
+	size_t total = 0;
+	DWORD n;
+	LONG rv, end;
+	int pieces = 0;
+
+	if (!r->have_ctx || !r->reader[0])
+		return -ENODEV;
+	if (!r->have_card) {
+		rv = connect_card(r);
+		if (rv != SCARD_S_SUCCESS)
+			goto fail;
+	}
+	rv = SCardBeginTransaction(r->card);
+	if (rv == SCARD_W_RESET_CARD || rv == SCARD_W_REMOVED_CARD) {
+		/* The card changed since we connected: whatever session it had
+		 * is gone.  Reconnect, and fail this command. */
+		drop_card(r);
+		goto fail;
+	}
+	if (rv != SCARD_S_SUCCESS)
+		goto fail;
+	rv = transmit(r, cmd, len, r->piece, &n);
+	while (rv == SCARD_S_SUCCESS && n >= 2 && r->piece[n - 2] == 0x61 &&
+	       total + n - 2 + PIECE_MAX <= ANSWER_MAX && ++pieces < 300) {
+		memcpy(r->answer + total, r->piece, n - 2);
+		total += n - 2;
+		gr[4] = r->piece[n - 1];
+		rv = transmit(r, gr, sizeof(gr), r->piece, &n);
+	}
+	end = SCardEndTransaction(r->card, SCARD_LEAVE_CARD);
+	if (rv == SCARD_S_SUCCESS && n < 2)
+		rv = SCARD_F_COMM_ERROR;
+	if (rv != SCARD_S_SUCCESS) {
+		if (rv == SCARD_W_RESET_CARD || rv == SCARD_W_REMOVED_CARD ||
+		    rv == SCARD_E_NO_SMARTCARD)
+			drop_card(r);
+		goto fail;
+	}
+	if (total + n > ANSWER_MAX)
+		return -EMSGSIZE;
+	memcpy(r->answer + total, r->piece, n);
+	total += n;
+	if (end != SCARD_S_SUCCESS)
+		rlog(LOG_DEBUG, "%s: SCardEndTransaction: %s", r->w->name, pcsc_err(end));
+	return (long)total;
+fail:
+	rlog(rv == SCARD_E_NO_SMARTCARD ? LOG_DEBUG : LOG_WARNING,
+	     "%s: `%s': %s (0x%lX)", r->w->name, r->reader, pcsc_err(rv),
+	     (unsigned long)rv);
+	if (context_lost(rv)) {
+		drop_ctx(r);
+		report(r, 0);
+	} else if (rv == SCARD_E_NO_SMARTCARD || rv == SCARD_W_REMOVED_CARD) {
+		drop_card(r);
+	}
+	return -pcsc_errno(rv);
+}
+
+static int on_transmit(struct smchan_nl *h, const struct smchan_transmit *t, void *arg)
+{
+	struct relay *r = arg;
+	long n;
+	int err;
+
+	if (strcmp(t->channel, r->w->name)) {
+		/* Not ours: cannot happen with one channel per socket. */
+		smchan_transport_error(h, t->channel, t->request_id, EIO);
+		return 0;
+	}
+	log_hex(r->w->name, ">", t->apdu, t->apdu_len);
+	n = exchange(r, t->apdu, t->apdu_len);
+	if (n < 0) {
+		rlog(LOG_DEBUG, "%s: answering %s", r->w->name, smchan_errname((int)n));
+		err = smchan_transport_error(h, t->channel, t->request_id, (uint32_t)-n);
+		if (n == -ENOMEDIUM)
+			report(r, 0);
+	} else {
+		log_hex(r->w->name, "<", r->answer, (size_t)n);
+		err = smchan_transport_reply(h, t->channel, t->request_id, r->answer,
+					     (size_t)n);
+		if (r->answer)
+			smchan_wipe(r->answer, (size_t)n);
+	}
+	if (err)
+		rlog(LOG_DEBUG, "%s: the kernel did not take the answer: %s%s%s",
+		     r->w->name, smchan_strerror(err),
+		     smchan_nl_last_error(h)[0] ? ": " : "", smchan_nl_last_error(h));
+	return 0;
+}
+
+static void try_bind(struct relay *r)
+{
+	int err;
+
+	err = smchan_transport_bind(r->nl, r->w->name);
+	if (!err) {
+		r->bound = true;
+		r->reported = -1;
+		r->said_busy = false;
+		rlog(LOG_INFO, "%s: relaying to `%s'", r->w->name, r->want);
+		return;
+	}
+	if (err == -EBUSY && !r->said_busy) {
+		rlog(LOG_WARNING, "%s: another transport relays it; retrying", r->w->name);
+		r->said_busy = true;
+	} else if (err != -EBUSY) {
+		rlog(LOG_WARNING, "%s: Unable to bind: %s", r->w->name, smchan_strerror(err));
+	}
+	r->next_bind = now_ms() + 1000;
+}
+
+static void try_context(struct relay *r)
+{
+	LONG rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &r->ctx);
+
+	if (rv == SCARD_S_SUCCESS) {
+		r->have_ctx = true;
+		r->backoff_ms = 250;
+		if (r->said_service)
+			rlog(LOG_INFO, "%s: pcscd is back", r->w->name);
+		r->said_service = false;
+		return;
+	}
+	if (!r->said_service)
+		rlog(LOG_WARNING, "%s: no PC/SC service (%s, 0x%lX); retrying",
+		     r->w->name, pcsc_err(rv), (unsigned long)rv);
+	r->said_service = true;
+	r->next_ctx = now_ms() + r->backoff_ms;
+	if (r->backoff_ms < 4000)
+		r->backoff_ms *= 2;
+}
+
+static void *worker_main(void *arg)
+{
+	struct relay r;
+	long long now;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	r.w = arg;
+	r.reported = -1;
+	r.backoff_ms = 250;
+	r.piece = malloc(PIECE_MAX);
+	r.answer = malloc(ANSWER_MAX);
+	r.nl = smchan_nl_open();
+	r.q = smchan_nl_open();
+	if (!r.piece || !r.answer || !r.nl || !r.q) {
+		rlog(LOG_ERR, "%s: Unable to start: %s", r.w->name, strerror(errno));
+		goto out;
+	}
+	while (!quitting(&r)) {
+		now = now_ms();
+		if (now >= r.next_cfg) {
+			if (refresh_config(&r)) {
+				rlog(LOG_INFO, "%s: channel deleted", r.w->name);
+				break;
+			}
+			r.next_cfg = now + CONFIG_POLL_MS;
+		}
+		if (!r.bound && now >= r.next_bind)
+			try_bind(&r);
+		if (!r.have_ctx && now >= r.next_ctx)
+			try_context(&r);
+		if (r.have_ctx && !r.reader[0])
+			resolve_reader(&r);
+		if (r.have_ctx && r.reader[0])
+			check_status(&r);
+		else
+			report(&r, 0);
+		if (!r.bound) {
+			sleep_ms(STATUS_POLL_MS);
+			continue;
+		}
+		err = smchan_transport_poll(r.nl, STATUS_POLL_MS, on_transmit, &r);
+		if (err < 0 && err != -EINTR) {
+			/* The socket broke: a new one, bound again. */
+			rlog(LOG_WARNING, "%s: netlink: %s; rebinding", r.w->name,
+			     smchan_strerror(err));
+			smchan_nl_close(r.nl);
+			r.nl = smchan_nl_open();
+			r.bound = false;
+			if (!r.nl)
+				break;
+		}
+	}
+out:
+	drop_ctx(&r);
+	if (r.nl)
+		smchan_nl_close(r.nl);	/* unbinds */
+	if (r.q)
+		smchan_nl_close(r.q);
+	free(r.piece);
+	if (r.answer)
+		smchan_wipe(r.answer, ANSWER_MAX);
+	free(r.answer);
+	__atomic_store_n(&r.w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void reap(bool all)
+{
+	int i;
+
+	for (i = 0; i < MAX_WORKERS; i++) {
+		struct worker *w = &workers[i];
+
+		if (!w->used)
+			continue;
+		if (all)
+			__atomic_store_n(&w->quit, 1, __ATOMIC_RELEASE);
+		if (all || __atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) {
+			pthread_join(w->thread, NULL);
+			memset(w, 0, sizeof(*w));
+		}
+	}
+}
+
+static void start_worker(const char *name)
+{
+	struct worker *free_slot = NULL;
+	sigset_t all, old;
+	int i;
+
+	reap(false);
+	for (i = 0; i < MAX_WORKERS; i++) {
+		if (workers[i].used && !strcmp(workers[i].name, name) &&
+		    !__atomic_load_n(&workers[i].quit, __ATOMIC_ACQUIRE))
+			return;
+		if (!workers[i].used && !free_slot)
+			free_slot = &workers[i];
+	}
+	if (!free_slot) {
+		rlog(LOG_ERR, "%s: more than %d channels; not relayed", name, MAX_WORKERS);
+		return;
+	}
+	memset(free_slot, 0, sizeof(*free_slot));
+	snprintf(free_slot->name, sizeof(free_slot->name), "%s", name);
+	/* Signals go to the main thread only. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&free_slot->thread, NULL, worker_main, free_slot)) {
+		rlog(LOG_ERR, "%s: Unable to start a thread", name);
+	} else {
+		free_slot->used = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void stop_worker(const char *name)
+{
+	int i;
+
+	for (i = 0; i < MAX_WORKERS; i++)
+		if (workers[i].used && !strcmp(workers[i].name, name))
+			__atomic_store_n(&workers[i].quit, 1, __ATOMIC_RELEASE);
+}
+
+static int add_channel(const struct smchan_channel_info *info, void *arg)
+{
+	(void)arg;
+	start_worker(info->name);
+	return 0;
+}
+
+static int on_event(const struct smchan_event_msg *ev, void *arg)
+{
+	(void)arg;
+	if (ev->event == SMCHAN_EVENT_CHANNEL_NEW)
+		start_worker(ev->channel);
+	else if (ev->event == SMCHAN_EVENT_CHANNEL_DEL)
+		stop_worker(ev->channel);
+	else if (ev->event == SMCHAN_EVENT_SESSION_UP)
+		rlog(LOG_INFO, "%s: session established", ev->channel);
+	else if (ev->event == SMCHAN_EVENT_SESSION_DOWN)
+		rlog(LOG_INFO, "%s: session ended (%s)", ev->channel,
+		     smchan_end_reason_name(ev->end_reason));
+	else if (ev->event == SMCHAN_EVENT_SM_FAILURE)
+		rlog(LOG_WARNING, "%s: a response failed verification", ev->channel);
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int cmd_relay(int argc, char **argv)
+{
+	struct smchan_nl *ev = NULL, *q = NULL;
+	struct sigaction sa;
+	bool foreground = false;
+	long long next_dump = 0;
+	int i, err, rc = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f")) {
+			foreground = true;
+		} else if (!strcmp(argv[i], "--debug") || !strcmp(argv[i], "-d")) {
+			debug = true;
+		} else {
+			bool help = !strcmp(argv[i], "--help");
+
+			if (!help)
+				fprintf(stderr, "%s: Invalid relay option: `%s'\n", prog, argv[i]);
+			fprintf(help ? stdout : stderr,
+				"Usage: smchanctl relay [--foreground] [--debug]\n"
+				"Relays every channel to its PC/SC reader; logs to syslog, or to\n"
+				"stderr with --foreground. --debug logs the protected APDUs.\n");
+			return !help;
+		}
+	}
+	ev = open_nl(true);
+	q = ev ? open_nl(false) : NULL;
+	if (!q) {
+		if (ev)
+			smchan_nl_close(ev);
+		return 1;
+	}
+	if (!foreground) {
+		if (daemon(0, 0)) {
+			perror("smchanctl: daemon");
+			return 1;
+		}
+		use_syslog = true;
+		openlog("smchanctl-relay", LOG_PID, LOG_DAEMON);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: waits end with EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	rlog(LOG_INFO, "started (smchanctl %s)", SMCHANCTL_VERSION);
+
+	while (!stop) {
+		/* Subscribed first, then listed: no channel is missed. A
+		 * periodic listing also restarts workers whose channel was
+		 * deleted and recreated between two looks. */
+		if (now_ms() >= next_dump) {
+			err = smchan_channel_dump(q, add_channel, NULL);
+			if (err)
+				rlog(LOG_WARNING, "Unable to list the channels: %s",
+				     smchan_strerror(err));
+			next_dump = now_ms() + 5000;
+		}
+		err = smchan_events_recv(ev, 1000, on_event, NULL);
+		if (err == -ENOBUFS) {
+			rlog(LOG_WARNING, "events lost; listing the channels again");
+			next_dump = 0;
+		} else if (err < 0 && err != -EINTR) {
+			rlog(LOG_ERR, "events: %s", smchan_strerror(err));
+			rc = 1;
+			break;
+		}
+		reap(false);
+	}
+	rlog(LOG_INFO, "stopping");
+	reap(true);
+	smchan_nl_close(ev);
+	smchan_nl_close(q);
+	return rc;
+}
