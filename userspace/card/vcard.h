@@ -51,8 +51,16 @@ struct vcard_event {
 	const char *mode;	/* "plain"; under SM the session's mode, or
 				 * "none" without a session */
 	uint64_t sm_n;		/* under SM in a session: the command's n */
+	/* Demonstrations only (vcard_set_demo): the first 4 bytes of
+	 * SHA-256(K_n), to show that the key changed; has_key_fp says it
+	 * is there. */
+	uint8_t key_fp[4];
+	int has_key_fp;
 };
 const struct vcard_event *vcard_last_event(const struct vcard *c);
+/* For demonstrations only, off by default: fill in key_fp.  A fingerprint
+ * of a session key must not leave a real card. */
+void vcard_set_demo(struct vcard *c, int on);
 
 /* Creates an image with the default file layout and this MKEY (16 or 32
  * bytes); the caller frees *img after wiping it. */

@@ -3,6 +3,7 @@
  * smchan-vcard: the smchan reference card behind vsmartcard's vpcd.
  *
  *   smchan-vcard --image FILE [--port N] [--host ADDR] [--log FILE]
+ *                [--demo-log FILE]
  *   smchan-vcard --create --image FILE --mkey-file FILE|- [--suite S]
  *
  * Keys come from a file or stdin as hex text, never from argv.
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: smchan-vcard --image FILE [--port N] [--host ADDR] [--log FILE]\n"
+		"                    [--demo-log FILE]   (demonstrations only)\n"
 		"       smchan-vcard --create --image FILE --mkey-file FILE|- [--suite aes128|aes256]\n"
 		"       smchan-vcard --help | --version\n");
 }
@@ -117,7 +119,7 @@ static int create(const char *image, const char *mkey_file, const char *suite)
 }
 
 static int run(const char *image, const char *host, int port,
-	       const char *log_path)
+	       const char *log_path, const char *demo_path)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct vcard *c;
@@ -150,6 +152,19 @@ static int run(const char *image, const char *host, int port,
 			return 1;
 		}
 	}
+	if (demo_path) {
+		vpcd_demo_log = fopen(demo_path, "ae");
+		if (!vpcd_demo_log) {
+			fprintf(stderr, "smchan-vcard: Unable to open `%s': %s\n",
+				demo_path, strerror(errno));
+			if (log)
+				fclose(log);
+			vcard_free(c);
+			return 1;
+		}
+		fprintf(stderr, "smchan-vcard: --demo-log: session-key fingerprints are logged; for demonstrations only\n");
+		vcard_set_demo(c, 1);
+	}
 	sigaction(SIGINT, &sa, NULL);	/* no SA_RESTART: reads return EINTR */
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -157,6 +172,8 @@ static int run(const char *image, const char *host, int port,
 	vcard_free(c);			/* wipes every key */
 	if (log)
 		fclose(log);
+	if (vpcd_demo_log)
+		fclose(vpcd_demo_log);
 	return ret ? 1 : 0;
 }
 
@@ -167,6 +184,7 @@ int main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "log", required_argument, NULL, 'l' },
+		{ "demo-log", required_argument, NULL, 'D' },
 		{ "create", no_argument, NULL, 'c' },
 		{ "mkey-file", required_argument, NULL, 'k' },
 		{ "suite", required_argument, NULL, 's' },
@@ -174,7 +192,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *image = NULL, *host = "127.0.0.1", *log = NULL;
+	const char *image = NULL, *host = "127.0.0.1", *log = NULL, *demo = NULL;
 	const char *mkey_file = NULL, *suite = NULL;
 	int opt, port = 35963, do_create = 0;
 	char *end;
@@ -198,6 +216,9 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			log = optarg;
+			break;
+		case 'D':
+			demo = optarg;
 			break;
 		case 'c':
 			do_create = 1;
@@ -224,11 +245,11 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || !image || (do_create && !mkey_file) ||
-	    (!do_create && (mkey_file || suite))) {
+	    (!do_create && (mkey_file || suite)) || (do_create && demo)) {
 		usage(stderr);
 		return 1;
 	}
 	if (do_create)
 		return create(image, mkey_file, suite);
-	return run(image, host, port, log);
+	return run(image, host, port, log, demo);
 }
