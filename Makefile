@@ -10,7 +10,7 @@
 #   make module       smchan.ko (+ smchan_kunit.ko) against KDIR
 #   make kunit        KUnit suites on the normal UML kernel
 #   make kunit-debug  KUnit suites on the KASAN/UBSAN/kmemleak UML kernel
-#   make style        W=1 + sparse on Debian's headers, checkpatch --strict
+#   make style        W=1 + sparse (Debian's headers, UML), checkpatch --strict
 #   make deps         install the Debian packages the above need (root)
 #   make uml uml-debug  build (or reuse) the UML kernels
 #   make clean        module objects and logs; distclean: all of build/

@@ -8,46 +8,69 @@
 #     with W=1 and C=2 (sparse on every file) in build/mod-debian/. Any
 #     compiler, sparse or modpost warning fails it. Debian's kernel has no
 #     KUnit, so this builds smchan.ko only.
+#  1b. style/w1-sparse-uml: the same against the normal UML kernel (built
+#     if needed), in build/mod-uml-style/, so that the KUnit code in
+#     smchan_kunit.ko gets W=1 and sparse too.
 #  2. style/checkpatch: scripts/checkpatch.pl --strict --no-tree from the
 #     extracted kernel source on kernel/*.c kernel/*.h kernel/tests/*.c,
 #     leaving out generated files (git-ignored, or a "do not edit" /
 #     "generated" banner in the first lines). Any ERROR, WARNING or CHECK
 #     fails the file; each file counts as one result.
 #
-# Appends "style/w1-sparse 1 0" (or "0 1") and "style/checkpatch P F".
+# Appends "style/w1-sparse 1 0" (or "0 1"), the same for
+# style/w1-sparse-uml, and "style/checkpatch P F".
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 rc=0
 
-# --- W=1 + sparse on Debian's headers -------------------------------------
-kdir=$(debian_kdir) || {
-	say FAIL "style: no linux-headers-6.1.*-amd64 in /usr/src (make deps)"
-	result style/w1-sparse 0 1
-	exit 1
-}
-moddir=$BUILD/mod-debian
 # gcc and sparse "file:line:col: warning: ...", modpost "WARNING: ...".
 warn_re='(^|: )(warning|error):'
-log=$CHECK/style-w1-sparse.log
-# Warnings only show when a file is compiled: always build from scratch.
-rm -rf "$moddir"
-sync_module_tree "$moddir"
-start=$SECONDS
-if ! make -C "$kdir" M="$moddir" W=1 C=2 -j"$JOBS" modules >"$log" 2>&1; then
-	say FAIL "style: W=1 C=2 build against ${kdir##*/} failed (${log#"$TOP"/})"
-	tail -n 40 "$log" | sed 's/^/    /'
-	result style/w1-sparse 0 1
-	rc=1
-elif grep -Eiq "$warn_re" "$log"; then
-	say FAIL "style: warnings from W=1 / sparse against ${kdir##*/}:"
-	grep -Ei -A3 "$warn_re" "$log" | head -n 60 | sed 's/^/    /'
-	result style/w1-sparse 0 1
-	rc=1
+
+# w1_sparse NAME LABEL KDIR MODDIR [ARCH=um]: a clean W=1 C=2 build,
+# one result.
+w1_sparse() {
+	local name=$1 label=$2 kdir=$3 moddir=$4 start=$SECONDS log
+	shift 4
+	log=$CHECK/style-${name#style/}.log
+	# Warnings only show when a file is compiled: always from scratch.
+	rm -rf "$moddir"
+	sync_module_tree "$moddir"
+	if ! make -C "$kdir" "$@" M="$moddir" W=1 C=2 -j"$JOBS" modules \
+		>"$log" 2>&1; then
+		say FAIL "W=1 C=2 build against $label failed (${log#"$TOP"/})"
+		tail -n 40 "$log" | sed 's/^/    /'
+	elif grep -Eiq "$warn_re" "$log"; then
+		say FAIL "warnings from W=1 / sparse against $label:"
+		grep -Ei -A3 "$warn_re" "$log" | head -n 60 | sed 's/^/    /'
+	else
+		say STYLE "W=1 + sparse against $label: clean ($((SECONDS - start)) s)"
+		result "$name" 1 0
+		return 0
+	fi
+	result "$name" 0 1
+	return 1
+}
+
+# --- W=1 + sparse on Debian's headers: smchan.ko --------------------------
+if kdir=$(debian_kdir); then
+	w1_sparse style/w1-sparse "${kdir##*/}" "$kdir" "$BUILD/mod-debian" ||
+		rc=1
 else
-	say STYLE "W=1 + sparse against ${kdir##*/}: clean ($((SECONDS - start)) s)"
-	result style/w1-sparse 1 0
+	say FAIL "no linux-headers-6.1.*-amd64 in /usr/src (make deps)"
+	result style/w1-sparse 0 1
+	rc=1
+fi
+
+# --- W=1 + sparse on the normal UML kernel: smchan.ko and the tests -------
+if "$UMLDIR/kernel.sh" build normal; then
+	w1_sparse style/w1-sparse-uml "the normal UML kernel" \
+		"$(realpath "$BUILD/uml/normal")" \
+		"$BUILD/mod-uml-style" ARCH=um || rc=1
+else
+	result style/w1-sparse-uml 0 1
+	rc=1
 fi
 
 # --- checkpatch -------------------------------------------------------------
