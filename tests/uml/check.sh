@@ -64,8 +64,10 @@ stage kunit-normal "$UMLDIR/kunit.sh" normal || :
 if [ "$mode" = full ]; then
 	stage style "$UMLDIR/style.sh" || :
 	stage kunit-debug "$UMLDIR/kunit.sh" debug || :
+	# Is there a check target? (-p prints make's database and runs no
+	# recipe, unlike -n, which still runs $(MAKE) lines.)
 	if [ -f "$TOP/userspace/Makefile" ] &&
-		make -C "$TOP/userspace" -n check >/dev/null 2>&1; then
+		make -C "$TOP/userspace" -pRrq : 2>/dev/null | grep -q '^check:'; then
 		say USER "make -C userspace check"
 		stage userspace make -C "$TOP/userspace" --no-print-directory check || :
 	fi
