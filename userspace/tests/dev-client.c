@@ -301,9 +301,11 @@ static int run(char **tok, int ntok)
 
 			need_fd();
 			memset(&a, 0, sizeof(a));
-			if (!arg || strlen(arg) >= sizeof(a.name))
-				usage("attach:NAME (1..15 bytes)");
-			strcpy(a.name, arg);
+			/* 16 bytes (no room for the NUL) is allowed, to
+			 * check that the kernel refuses it. */
+			if (!arg || strlen(arg) > sizeof(a.name))
+				usage("attach:NAME (at most 16 bytes)");
+			memcpy(a.name, arg, strlen(arg));
 			outcome("attach", ioctl(fd, SMCHAN_IOC_ATTACH, &a) == 0, e);
 		} else if (IS("write")) {
 			do_write(out, unhex(arg ? arg : "", out, sizeof(out)), e);

@@ -25,6 +25,8 @@
  *   --remove-after N      after answering request N, report the card
  *                         removed (CARD_STATUS 0), reset it, report it
  *                         present again
+ *   SIGUSR1               report the card removed, reset it, report it
+ *                         present again (between commands)
  *   --card-absent         report CARD_STATUS 0 at start and answer every
  *                         request with ERROR=ENXIO
  *   --fetch-61xx          fetch 61xx continuations itself (GET RESPONSE)
@@ -65,14 +67,19 @@ static unsigned long long reqno;
 static unsigned long exit_after, drop, corrupt, error_at, answer_twice,
 	bogus_after, remove_after, max_reqs;
 static int error_errno, delay_ms, card_absent, fetch61, quiet;
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, removal;
 static uint8_t rsp[VCARD_RSP_MAX + 65536];
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		removal = 1;
+	else
+		stop = 1;
 }
+
+/* The card leaves and comes back: its session is over. */
+static void remove_card(struct smchan_nl *h, struct chan *c);
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -199,16 +206,22 @@ static int on_transmit(struct smchan_nl *h, const struct smchan_transmit *t,
 					     rsp, n);
 		log_result("bogus request id", err, h);
 	}
-	if (remove_after && no == remove_after) {
-		err = smchan_card_status(h, c->name, false);
-		log_result("card removed", err, h);
-		vcard_reset(c->card);
-		err = smchan_card_status(h, c->name, true);
-		log_result("card present", err, h);
-	}
+	if (remove_after && no == remove_after)
+		remove_card(h, c);
 	if (max_reqs && no >= max_reqs)
 		stop = 1;
 	return 0;
+}
+
+static void remove_card(struct smchan_nl *h, struct chan *c)
+{
+	int err;
+
+	err = smchan_card_status(h, c->name, false);
+	log_result("card removed", err, h);
+	vcard_reset(c->card);
+	err = smchan_card_status(h, c->name, true);
+	log_result("card present", err, h);
 }
 
 static int make_card(struct chan *c, const char *key_file)
@@ -341,6 +354,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;	/* no SA_RESTART: poll returns EINTR */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 
 	h = smchan_nl_open();
 	if (!h) {
@@ -372,7 +386,12 @@ int main(int argc, char **argv)
 	}
 
 	while (!stop) {
-		err = smchan_transport_poll(h, 1000, on_transmit, NULL);
+		if (removal) {
+			removal = 0;
+			for (i = 0; i < nchans; i++)
+				remove_card(h, &chans[i]);
+		}
+		err = smchan_transport_poll(h, 200, on_transmit, NULL);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "smchan-loopback: %s: %s\n",
 				smchan_errname(err), smchan_strerror(err));

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The "events" multicast group, seen by a listener.
+#
+#   smchan-nl events (listener) <--multicast "events"-- smchan.ko
+#   smchan-nl / smchan-dev / smchan-loopback drive the channel
+#
+# channel-new, transport-up, session-up, session-down reason=local (stop),
+# rekey (at the rekey limit), sm-failure + session-down reason=verify (a
+# corrupted response), session-down reason=card-removed (CARD_STATUS 0),
+# transport-down (the transport exits), channel-del.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+
+K=$E2E_TMP/key
+mkkey "$K"
+EV=$E2E_TMP/events
+dev() {
+	smchan-dev "$@" >>"$E2E_TMP/dev.log" 2>&1 || {
+		cat "$E2E_TMP/dev.log"
+		fail "smchan-dev $*"
+	}
+}
+expect_event() {
+	local i
+	for i in $(seq 100); do
+		# (An event may carry a reason the test does not name.)
+		grep -Eqx "event $1( reason=[a-z-]+)?" "$EV" && return 0
+		sleep 0.05
+	done
+	cat "$EV"
+	fail "no event '$1' within 5 s"
+}
+
+smchan-nl events timeout 60000 ready-file "$E2E_TMP/listening" >"$EV" 2>&1 &
+E2E_PIDS+=("$!")
+wait_until 5 test -e "$E2E_TMP/listening"
+
+new_channel v-a key-file "$K" rekey 3
+expect_event "v-a channel-new"
+start_loopback "$E2E_TMP/lb1.log" v-a="$K"
+expect_event "v-a transport-up"
+smchan-nl start v-a
+expect_event "v-a session-up"
+smchan-nl stop v-a
+expect_event "v-a session-down reason=local"
+
+# Rekey limit 3: the fourth command re-initialises the session.
+dev open attach:v-a loop:5 "xfer:$SELECT_0101" sw:9000 end
+expect_event "v-a rekey"
+expect_field v-a reinits 1
+
+# A response that fails verification.
+stop_pid "$LOOPBACK_PID"
+expect_event "v-a transport-down"
+smchan-nl stop v-a || :
+start_loopback "$E2E_TMP/lb2.log" --corrupt 3 --remove-after 6 v-a="$K"
+dev open attach:v-a err:EBADMSG "xfer:$SELECT_0101"
+expect_event "v-a sm-failure"
+expect_event "v-a session-down reason=verify"
+# Requests 4, 5 establish again, 6 is the SELECT; then the card "leaves"
+# while that command is still finishing: the session ends when it is
+# over, at the latest before the next command runs, which starts a new
+# one.
+dev open attach:v-a "xfer:$SELECT_0101" sw:9000
+wait_until 5 grep -q 'card present' "$E2E_TMP/lb2.log"
+grep -q 'card removed: ok' "$E2E_TMP/lb2.log" || { cat "$E2E_TMP/lb2.log"; fail "CARD_STATUS 0 refused"; }
+dev open attach:v-a "xfer:$SELECT_0101" sw:9000
+expect_event "v-a session-down reason=card-removed"
+[ "$(grep -c 'session-down reason=card-removed' "$EV")" = 1 ] || fail "card-removed twice"
+# The card leaves between commands: the session ends at once.
+expect_field v-a state established
+kill -USR1 "$LOOPBACK_PID"
+wait_until 5 test "$(grep -c 'session-down reason=card-removed' "$EV")" = 2
+[ "$(field v-a state)" != established ] || fail "established after the card left"
+dev open attach:v-a "xfer:$SELECT_0101" sw:9000
+
+smchan-nl del v-a
+expect_event "v-a channel-del"
+say "$(wc -l <"$EV") events"
+say ok

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/e2e/run.sh [--debug] [TEST...]
+#
+# Runs the end-to-end tests (tests/e2e/*.sh, or the ones named) inside ONE
+# UML boot (tests/uml-run): loads smchan.ko, runs each test with a time
+# limit, unloads the module; then, on the host, scans the kernel log for
+# problems (BUG, WARNING, KASAN, leaks...). Prints "PASS name" / "FAIL
+# name" per test and ends with "N passed, N failed"; appends
+# "e2e PASSED FAILED" to $SMCHAN_RESULTS when it is set. Exits 1 if any
+# test failed.
+#
+# The tests' output is in build/check/e2e/NAME.log.
+# --debug uses the debug kernel (KASAN, UBSAN, kmemleak, lockdep).
+# E2E_TIMEOUT: seconds per test (default 180).
+
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=${SMCHAN_E2E_OUT:-$top/build/check/e2e}
+
+# --- inside UML -----------------------------------------------------------------
+if [ "${1:-}" = --inside ]; then
+	shift
+	pass=0 failn=0
+	line() {
+		printf '%-4s %s%s\n' "$1" "$2" "${3:+ ($3)}"
+		echo "$1 $2" >>"$out/summary"
+		if [ "$1" = PASS ]; then pass=$((pass + 1)); else failn=$((failn + 1)); fi
+	}
+	if insmod "$SMCHAN_KO" 2>"$out/insmod.log" && [ -c /dev/smchan ]; then
+		line PASS module-load
+	else
+		line FAIL module-load "$(head -c 200 "$out/insmod.log")"
+		exit 1
+	fi
+	for t in "$@"; do
+		name=${t##*/}
+		name=${name%.sh}
+		start=$SECONDS
+		rc=0
+		timeout -k 5 "${E2E_TIMEOUT:-180}" bash "$t" >"$out/$name.log" 2>&1 </dev/null || rc=$?
+		if [ "$rc" = 0 ]; then
+			line PASS "$name" "$((SECONDS - start)) s"
+		else
+			[ "$rc" != 124 ] || echo "(timed out after ${E2E_TIMEOUT:-180} s)" >>"$out/$name.log"
+			line FAIL "$name" "exit $rc, $((SECONDS - start)) s"
+			tail -n 25 "$out/$name.log" | sed 's/^/    | /'
+		fi
+	done
+	# Leftovers would keep the module busy: none may be there.
+	if pgrep -x smchan-loopback >/dev/null || pgrep -x smchan-dev >/dev/null; then
+		line FAIL leftovers "$(pgrep -a 'smchan-(loopback|dev|nl)' | tr '\n' ' ')"
+		pkill -x smchan-loopback || :
+		pkill -x smchan-dev || :
+		sleep 0.5
+	fi
+	# Unloading with a channel that has a bound transport and a session.
+	mkdir -p /tmp/unload
+	head -c 16 /dev/urandom | od -An -v -tx1 | tr -d ' \n' >/tmp/unload/key
+	if smchan-nl new u-last key-file /tmp/unload/key >/dev/null &&
+		{ smchan-loopback -q --ready-file /tmp/unload/ready u-last=/tmp/unload/key \
+			>/tmp/unload/lb.log 2>&1 & } &&
+		for _ in $(seq 100); do [ -e /tmp/unload/ready ] && break; sleep 0.05; done &&
+		smchan-nl start u-last && rmmod smchan; then
+		line PASS module-unload
+	else
+		line FAIL module-unload "$(lsmod | grep '^smchan' || :)"
+	fi
+	pkill -x smchan-loopback 2>/dev/null || :
+	echo "$pass $failn" >"$out/counts"
+	exit 0
+fi
+
+# --- on the host ------------------------------------------------------------------
+flavour=()
+if [ "${1:-}" = --debug ]; then
+	flavour=(--debug)
+	shift
+fi
+tests=()
+if [ $# -gt 0 ]; then
+	for t in "$@"; do
+		case $t in
+		*/*) tests+=("$(cd "$(dirname "$t")" && pwd)/${t##*/}") ;;
+		*) tests+=("$here/${t%.sh}.sh") ;;
+		esac
+	done
+else
+	for t in "$here"/*.sh; do
+		case ${t##*/} in
+		run.sh | lib.sh) ;;
+		*) tests+=("$t") ;;
+		esac
+	done
+fi
+for t in "${tests[@]}"; do
+	[ -f "$t" ] || { echo "e2e: no test $t" >&2; exit 2; }
+done
+
+rm -rf "$out"
+mkdir -p "$out"
+rc=0
+SMCHAN_E2E_OUT=$out SMCHAN_TIMEOUT=${SMCHAN_TIMEOUT:-$((${#tests[@]} * 200 + 120))} \
+	"$top/tests/uml-run" "${flavour[@]}" --no-module --log "$out/console.log" -- \
+	"$here/run.sh" --inside "${tests[@]}" || rc=$?
+
+pass=0 failn=0
+if [ -s "$out/counts" ]; then
+	read -r pass failn <"$out/counts"
+else
+	echo "FAIL boot (uml-run exit $rc; see $out/console.log)"
+	failn=$((failn + 1))
+fi
+# A kernel problem fails the run even if every test passed.
+if [ -s "$out/console.log" ] &&
+	python3 "$top/tests/uml/scan-log.py" "$out/console.log" >"$out/problems.txt" 2>&1; then
+	echo "PASS kernel-log"
+	pass=$((pass + 1))
+else
+	echo "FAIL kernel-log ($out/problems.txt)"
+	grep -v '^scan-log: ignored' "$out/problems.txt" 2>/dev/null | head -n 15 | sed 's/^/    | /'
+	failn=$((failn + 1))
+fi
+if [ -n "${SMCHAN_RESULTS:-}" ]; then
+	echo "e2e $pass $failn" >>"$SMCHAN_RESULTS"
+fi
+echo "$pass passed, $failn failed"
+[ "$failn" = 0 ]
