@@ -493,6 +493,21 @@ static void config_test(struct kunit *test)
 	expect_pattern(test, ch, read16, 5, 16);
 }
 
+/*
+ * Memory per channel stays small (Documentation/userspace-api.rst gives
+ * these numbers): the channel and its session, besides the two crypto
+ * transforms.
+ */
+static void memory_test(struct kunit *test)
+{
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+
+	kunit_info(test, "channel %zu bytes, session %zu bytes", sizeof(*ch),
+		   sizeof(*ch->sm));
+	KUNIT_EXPECT_LT(test, sizeof(*ch) + sizeof(*ch->sm), (size_t)4096);
+}
+
 /* What write() refuses before queueing. */
 static void check_test(struct kunit *test)
 {
@@ -528,6 +543,7 @@ static struct kunit_case smchan_channel_cases[] = {
 	KUNIT_CASE(delete_test),
 	KUNIT_CASE(config_test),
 	KUNIT_CASE(check_test),
+	KUNIT_CASE(memory_test),
 	{}
 };
 
