@@ -5,6 +5,8 @@
 # (tests/README.md describes the layout and the cache keys); the scripts
 # doing the work are in tests/uml/.
 #
+#   make demo         the walk-through: app -> /dev/smchan -> kernel ->
+#                     smchanctl relay -> pcscd -> virtual card, in UML
 #   make check        all stages; last line "N passed, N failed"
 #   make check-quick  KUnit on the cached normal UML kernel only
 #   make module       smchan.ko (+ smchan_kunit.ko) against KDIR
@@ -32,10 +34,13 @@ endif
 
 # The stages share build/ and must not run two kernel builds at once.
 .NOTPARALLEL:
-.PHONY: all check check-quick deps src uml uml-debug module kunit \
+.PHONY: all demo check check-quick deps src uml uml-debug module kunit \
 	kunit-debug style clean distclean
 
 all: module
+
+demo:
+	@demo/demo.sh
 
 check:
 	@$(UML)/check.sh full

@@ -13,6 +13,8 @@
 # Every process started here is stopped by relay_cleanup (trap it), and
 # every wait is bounded.
 
+# UML's devtmpfs has no /dev/fd; bash's <(...) needs it.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd 2>/dev/null || :
 R_TMP=$(mktemp -d /tmp/smchan-relay.XXXXXX)
 R_PIDS=()
 R_CHANNELS=()

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make demo: the patent's walk-through through the real chain, on a fresh
+# Debian 12 machine as root. Installs the Debian packages it needs, builds
+# (or reuses) the UML kernel, smchan.ko and the tools, then runs
+# demo/walkthrough.sh inside UML (tests/uml-run): a private pcscd with the
+# vpcd driver, smchan-vcard behind it, a channel with a fresh master key
+# in the kernel keyring, smchanctl relay, and 28 commands through
+# /dev/smchan in the four modes.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+pkgs="pcscd vsmartcard-vpcd libpcsclite-dev libnl-3-dev libnl-genl-3-dev
+	libssl-dev keyutils pkg-config gcc make python3"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "demo: installing$missing"
+	[ "$(id -u)" = 0 ] || { echo "demo: run as root (apt-get)" >&2; exit 1; }
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	# shellcheck disable=SC2086
+	apt-get install -y -qq -o DPkg::Lock::Timeout=300 $missing >/dev/null
+fi
+# The UML kernel's own packages (linux-source-6.1, bison, flex...).
+tests/uml/deps.sh >/dev/null
+
+if [ ! -e build/uml/normal/linux ]; then
+	echo "demo: building the User Mode Linux kernel once (about 3-6 minutes on 2 cores)..."
+fi
+exec tests/uml-run -- demo/walkthrough.sh
