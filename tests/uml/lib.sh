@@ -20,6 +20,11 @@ KSRC_TARBALL=/usr/src/$KSRC_PKG.tar.xz
 # how it builds).
 UML_CACHE_GEN=1
 
+# The make calls in these scripts start afresh: a parent make's jobserver
+# (make -jN check) makes them warn "-jN forced in submake", which the
+# style stage would take for a compiler warning. Use JOBS=N instead.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+
 case $TOP in
 *[[:space:]]*)
 	echo "smchan: the repository path must not contain spaces: $TOP" >&2
@@ -35,7 +40,7 @@ if [ -z "${SMCHAN_LOCKED:-}" ]; then
 	exec 9>"$BUILD/.lock"
 	if ! flock -n 9; then
 		echo "smchan: waiting for another run using $BUILD" >&2
-		flock 9
+		flock -w 3600 9 || die "$BUILD/.lock still held after an hour"
 	fi
 	export SMCHAN_LOCKED=1
 fi
