@@ -10,8 +10,10 @@
 # ERANGE attribute values outside the policy's range (mode, suite, group)
 # EINVAL a key that does not fit the suite; no channel name
 # EPIPE  SESSION_START with no transport   ENOKEY ... with no key
+# EKEYREJECTED the card has another master key (start, and a command)
 # EBUSY  TRANSPORT_BIND of a channel another live socket has bound
 # EPERM  TRANSMIT_DONE from a socket that is not the transport
+# ENOTCONN TRANSPORT_UNBIND from a socket that is not the transport
 # ESRCH  a request answered twice, or an unknown request id
 # EPERM  every command but CHANNEL_GET without CAP_NET_ADMIN (as nobody);
 #        get and dump work unprivileged; /dev/smchan is 0600 root
@@ -64,6 +66,7 @@ expect_field n-nokey key none
 # --- sessions ---------------------------------------------------------------
 nl --expect EPIPE start n-a
 start_loopback "$E2E_TMP/lb.log" n-nokey="$K" n-a="$K"
+main_lb=$LOOPBACK_PID
 nl --expect ENOKEY start n-nokey
 smchan-dev open attach:n-nokey err:ENOKEY "xfer:$SELECT_0101" >>"$E2E_TMP/dev.log" ||
 	fail "a command on a channel without a key"
@@ -78,11 +81,21 @@ nl set n-a timeout 2000
 expect_field n-a state idle
 expect_field n-a timeout 2000
 
+# A card with another master key refuses the session.
+mkkey "$E2E_TMP/other"
+new_channel n-wrong key-file "$K"
+start_loopback "$E2E_TMP/wrong.log" n-wrong="$E2E_TMP/other"
+nl --expect EKEYREJECTED start n-wrong
+smchan-dev open attach:n-wrong err:EKEYREJECTED "xfer:$SELECT_0101" >>"$E2E_TMP/dev.log" ||
+	fail "a command through a card with another key"
+stop_pid "$LOOPBACK_PID"
+
 # --- the relay --------------------------------------------------------------
 nl --expect EBUSY bind n-a
 nl --expect EPERM done n-a 1 9000
 nl --expect EPERM done n-a 1 error:EIO
-stop_pid "$LOOPBACK_PID"
+nl --expect ENOTCONN unbind n-a
+stop_pid "$main_lb"
 expect_field n-a transport 0
 # A second answer to the same request, an unknown request id.
 start_loopback "$E2E_TMP/twice.log" --answer-twice 1 --bogus-reply 2 n-a="$K"

@@ -42,11 +42,20 @@ dev open attach:d-a "xfer:$SELECT_0101" sw:9000 \
 expect_field d-a state established
 expect_field d-a sessions 2
 
-# An explicit unbind ends the relay the same way.
-smchan-nl unbind d-a 2>/dev/null && fail "unbind from another socket succeeded" || :
+# Only the transport's own socket can unbind it (ENOTCONN otherwise).
+smchan-nl --expect ENOTCONN unbind d-a >/dev/null
 stop_pid "$LOOPBACK_PID"
 expect_field d-a transport 0
 dev open attach:d-a err:EPIPE "xfer:$SELECT_0101"
+
+# A transport that unbinds itself (after request 3: the first command of
+# a new session); the process lives on, the channel has no transport.
+start_loopback "$E2E_TMP/lbu.log" --unbind-after 3 d-a="$K"
+dev open attach:d-a "xfer:$SELECT_0101" sw:9000
+wait_until 5 grep -q 'unbind: ok' "$E2E_TMP/lbu.log"
+expect_field d-a transport 0
+dev open attach:d-a err:EPIPE "xfer:$SELECT_0101"
+stop_pid "$LOOPBACK_PID"
 
 # A transport that answers with an error: the command fails (errno
 # reported in the log, EIO expected to come through as EIO or EPIPE).

@@ -27,6 +27,8 @@
  *                         present again
  *   SIGUSR1               report the card removed, reset it, report it
  *                         present again (between commands)
+ *   --unbind-after N      after answering request N, TRANSPORT_UNBIND all
+ *                         channels (and keep running, bound to none)
  *   --card-absent         report CARD_STATUS 0 at start and answer every
  *                         request with ERROR=ENXIO
  *   --fetch-61xx          fetch 61xx continuations itself (GET RESPONSE)
@@ -65,7 +67,7 @@ static struct chan chans[MAX_CH];
 static int nchans;
 static unsigned long long reqno;
 static unsigned long exit_after, drop, corrupt, error_at, answer_twice,
-	bogus_after, remove_after, max_reqs;
+	bogus_after, remove_after, unbind_after, max_reqs;
 static int error_errno, delay_ms, card_absent, fetch61, quiet;
 static volatile sig_atomic_t stop, removal;
 static uint8_t rsp[VCARD_RSP_MAX + 65536];
@@ -208,6 +210,14 @@ static int on_transmit(struct smchan_nl *h, const struct smchan_transmit *t,
 	}
 	if (remove_after && no == remove_after)
 		remove_card(h, c);
+	if (unbind_after && no == unbind_after) {
+		int i;
+
+		for (i = 0; i < nchans; i++) {
+			err = smchan_transport_unbind(h, chans[i].name);
+			log_result("unbind", err, h);
+		}
+	}
 	if (max_reqs && no >= max_reqs)
 		stop = 1;
 	return 0;
@@ -269,7 +279,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: smchan-loopback [-k KEYFILE] [--ready-file F] [--exit-after N]\n"
 		"       [--drop N] [--corrupt N] [--error N:ERRNO] [--answer-twice N]\n"
-		"       [--bogus-reply N] [--delay MS] [--remove-after N] [--card-absent]\n"
+		"       [--bogus-reply N] [--delay MS] [--remove-after N] [--unbind-after N]\n"
+		"       [--card-absent]\n"
 		"       [--fetch-61xx] [--max N] [-q] CHANNEL[=KEYFILE]...\n");
 	exit(2);
 }
@@ -288,6 +299,7 @@ int main(int argc, char **argv)
 		{ "delay", required_argument, NULL, 'D' },
 		{ "remove-after", required_argument, NULL, 'R' },
 		{ "card-absent", no_argument, NULL, 'A' },
+		{ "unbind-after", required_argument, NULL, 'U' },
 		{ "fetch-61xx", no_argument, NULL, 'F' },
 		{ "max", required_argument, NULL, 'm' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -322,6 +334,7 @@ int main(int argc, char **argv)
 		case 'D': delay_ms = (int)num(optarg); break;
 		case 'R': remove_after = num(optarg); break;
 		case 'A': card_absent = 1; break;
+		case 'U': unbind_after = num(optarg); break;
 		case 'F': fetch61 = 1; break;
 		case 'm': max_reqs = num(optarg); break;
 		case 'q': quiet = 1; break;
