@@ -20,6 +20,7 @@ extract_src() {
 	[ -r "$KSRC_TARBALL" ] || die "$KSRC_TARBALL missing (make deps)"
 	say SRC "extracting $KSRC_TARBALL ($(ksrc_version))"
 	mkdir -p "$BUILD/src"
+	rm -rf "$BUILD"/src/.extract.*	# left by an interrupted run
 	tmp=$(mktemp -d "$BUILD/src/.extract.XXXXXX")
 	tar -C "$tmp" -xf "$KSRC_TARBALL"
 	rm -rf "$dst"
@@ -63,7 +64,7 @@ build_uml() {
 	echo "$(uml_key "$flavour")" >"$dir/.smchan-ok"
 	say UML "$flavour kernel built in $((SECONDS - start)) s"
 	ln -sfn "${dir##*/}" "$BUILD/uml/$flavour"
-	# Builds for other keys of this flavour are stale (0.1-0.7 GB each).
+	# Builds for other keys of this flavour are stale (0.1-0.2 GB each).
 	find "$BUILD/uml" -mindepth 1 -maxdepth 1 -type d -name "$flavour-*" \
 		! -path "$dir" -exec rm -rf {} +
 }
