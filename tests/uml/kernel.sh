@@ -61,7 +61,7 @@ build_uml() {
 			die "$f is not =y in ${dir#"$TOP"/}/.config"
 	done
 	[ -s "$dir/Module.symvers" ] || die "no Module.symvers in $dir"
-	echo "$(uml_key "$flavour")" >"$dir/.smchan-ok"
+	uml_key "$flavour" >"$dir/.smchan-ok"
 	say UML "$flavour kernel built in $((SECONDS - start)) s"
 	ln -sfn "${dir##*/}" "$BUILD/uml/$flavour"
 	# Builds for other keys of this flavour are stale (0.1-0.2 GB each).
