@@ -76,6 +76,8 @@ if [ "$mode" = full ]; then
 		stage userspace make -C "$TOP/userspace" --no-print-directory \
 			check 9>&- || :
 	fi
+	say E2E "tests/relay: smchanctl relay + pcscd + vpcd + smchan-vcard in UML"
+	stage relay-e2e "$TOP/tests/relay/run.sh" || :
 fi
 
 say TIME "$mode check took $((SECONDS - start)) s"

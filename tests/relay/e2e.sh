@@ -1,0 +1,183 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End to end through the real chain, inside UML (tests/relay/run.sh boots
+# it): smchan.ko, smchanctl relay, pcscd with the vpcd driver, two
+# smchan-vcard cards (AES-128 in slot 0, AES-256 in slot 1), and
+# `smchanctl apdu` as the application.
+#
+#   1. every mode and suite: random sessions on both channels at once,
+#      answers and the card image checked against a model;
+#   2. 1,000-command sessions, one with a rekey limit;
+#   3. the card removed and reinserted: a clean error, then it works;
+#   4. the relay restarted;  5. pcscd restarted;
+#   6. the C example of Documentation/admin-guide.rst.
+# Prints "ok:"/"FAIL:" per check and "RESULT <passed> <failed>" last.
+#
+# Environment: RELAY_N (commands per mode session, default 1000), RELAY_LONG
+# (the long sessions, default 1000).
+set -uo pipefail
+top=${SMCHAN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top/tests/relay/lib.sh"
+N=${RELAY_N:-1000}
+LONG=${RELAY_LONG:-1000}
+passed=0
+failed=0
+seed=$RANDOM
+
+ok() { passed=$((passed + 1)); rsay "ok: $*"; }
+bad() {
+	failed=$((failed + 1))
+	rsay "FAIL: $*"
+	KEEP_LOGS=1
+}
+finish() {
+	rsay "RESULT $passed $failed"
+	if [ "$failed" != 0 ]; then
+		rsay "relay log (last lines):"
+		tail -n 30 "$R_TMP/relay.log" | sed 's/^/    /'
+	fi
+	relay_cleanup
+}
+trap finish EXIT
+
+# session CHANNEL COUNT TAG: a random session of COUNT commands; checks
+# every answer and then the card image. Returns 0 if all is well.
+session() {
+	local ch=$1 n=$2 tag=$3 p=$R_TMP/$1-$3
+	seed=$((seed + 1))
+	"$top/tests/relay/session.py" gen "$R_TMP/$ch.img" "$seed" "$n" "$p" || return 1
+	# shellcheck disable=SC2046
+	if ! timeout 600 smchanctl apdu "$ch" $(cat "$p.cmds") >"$p.out" 2>"$p.err"; then
+		echo "$ch $tag: $(cat "$p.err") after $(wc -l <"$p.out") answers" >"$p.why"
+		return 1
+	fi
+	if ! cmp -s "$p.out" "$p.expect"; then
+		echo "$ch $tag: answer $(cmp "$p.out" "$p.expect" | awk '{print $NF}') differs from the model" >"$p.why"
+		return 1
+	fi
+	if ! "$top/tests/relay/session.py" check "$R_TMP/$ch.img" "$p"; then
+		echo "$ch $tag: the card image differs from the model" >"$p.why"
+		return 1
+	fi
+}
+
+# both TAG COUNT: a session on each channel, at the same time.
+both() {
+	local tag=$1 n=$2 r1=0 r2=0 pid
+	session c128 "$n" "$tag" &
+	pid=$!
+	session c256 "$n" "$tag" || r2=$?
+	wait "$pid" || r1=$?
+	[ $r1 = 0 ] || echo "    $(cat "$R_TMP/c128-$tag.why" 2>/dev/null)"
+	[ $r2 = 0 ] || echo "    $(cat "$R_TMP/c256-$tag.why" 2>/dev/null)"
+	[ $r1 = 0 ] && [ $r2 = 0 ]
+}
+
+start_pcscd
+new_card c128 16
+new_card c256 32
+start_card c128 0
+start_card c256 1
+start_relay
+add_channel c128 0
+add_channel c256 1
+ready c128
+ready c256
+ok "relay bound two channels on two readers; first commands went through"
+
+# 1. every mode and suite, two channels at once
+for mode in ratchet xor list opkey; do
+	smchanctl channel set c128 mode "$mode" 2>/dev/null
+	smchanctl channel set c256 mode "$mode" 2>/dev/null
+	t0=$SECONDS
+	if both "$mode" "$N"; then
+		ok "mode $mode, aes128 and aes256 at once: 2 x $N commands, answers and images match ($((SECONDS - t0)) s)"
+	else
+		bad "mode $mode"
+	fi
+done
+
+# 2. long sessions; c256 re-initialises every 100 commands
+smchanctl channel set c128 mode ratchet
+smchanctl channel set c256 mode ratchet rekey-limit 100
+reinits0=$(smchanctl show c256 --json | sed -n 's/.*"reinits": \([0-9]*\).*/\1/p')
+t0=$SECONDS
+if both long "$LONG"; then
+	ok "2 x $LONG-command ratchet sessions, answers and images match ($((SECONDS - t0)) s)"
+else
+	bad "$LONG-command sessions"
+fi
+reinits=$(smchanctl show c256 --json | sed -n 's/.*"reinits": \([0-9]*\).*/\1/p')
+if [ $((reinits - reinits0)) -ge $(((LONG - 1) / 100)) ] && [ "$reinits" -gt "$reinits0" ]; then
+	ok "rekey limit 100: $((reinits - reinits0)) re-initialisations through the relay"
+else
+	bad "rekey limit: $reinits0 -> $reinits re-initialisations"
+fi
+smchanctl channel set c256 rekey-limit 4096
+
+# 3. the card removed mid-run and reinserted
+smchanctl apdu c128 00A4000C023F00 >/dev/null
+remove_card c128
+wait_for 10 grep -q 'c128: card removed' "$R_TMP/relay.log" ||
+	bad "the relay did not see the card go"
+err=$(smchanctl apdu c128 00A4000C023F00 2>&1) && bad "a command worked without the card: $err"
+case $err in
+*ENOMEDIUM* | *ENXIO* | *ENODEV*) ok "card removed: the application got a clean error (${err#*: })" ;;
+*) bad "card removed: unexpected answer: $err" ;;
+esac
+if smchanctl show c128 | grep -q 'state: established'; then
+	bad "the session survived the card's removal"
+else
+	ok "the session ended with the card's removal"
+fi
+start_card c128 0
+if wait_for 20 smchanctl apdu c128 00A4000C023F00 && session c128 100 reinsert; then
+	ok "card reinserted: a new session, 100 commands, image matches"
+else
+	bad "after reinsertion: $(cat "$R_TMP/c128-reinsert.why" 2>/dev/null)"
+fi
+
+# 4. the relay restarted
+stop_relay
+err=$(smchanctl apdu c256 00A4000C023F00 2>&1) && bad "a command worked without the relay"
+case $err in
+*EPIPE*) ok "relay stopped: the application got EPIPE" ;;
+*) bad "relay stopped: unexpected answer: $err" ;;
+esac
+start_relay
+ready c128
+ready c256
+if both relay 100; then
+	ok "relay restarted: both channels work again"
+else
+	bad "after the relay restart"
+fi
+
+# 5. pcscd restarted
+stop_pcscd
+err=$(timeout 30 smchanctl apdu c128 00A4000C023F00 2>&1) && bad "a command worked without pcscd"
+[ -n "$err" ] && ok "pcscd stopped: the application got an error (${err#*: })"
+start_pcscd
+if wait_for 30 smchanctl apdu c128 00A4000C023F00 && wait_for 30 smchanctl apdu c256 00A4000C023F00 &&
+	both pcscd 100; then
+	ok "pcscd restarted: the relay re-established its contexts, both channels work"
+else
+	bad "after the pcscd restart"
+fi
+
+# 6. the application example
+if out=$(smchan-example c256 2>&1) && [ "$out" = "read back: example: it work" ]; then
+	ok "the C example of the admin guide: $out"
+else
+	bad "smchan-example: $out"
+fi
+
+# The relay never logged plaintext: no written data appears in its log.
+data=$(grep -m1 '^00D[06]' "$R_TMP/c128-long.cmds" | cut -c11-42)
+if [ -z "$data" ] || grep -qi "$data" "$R_TMP/relay.log"; then
+	bad "the relay log holds command data"
+else
+	ok "the relay log holds no command data"
+fi
+[ "$failed" = 0 ]

@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Random sessions for the relay tests, with a model of the card's file.
+
+  session.py gen IMAGE SEED N PREFIX   writes PREFIX.cmds (one APDU per
+        line, after a SELECT of 3F00/5F00/5F02), PREFIX.expect (the answer
+        each must get, as `smchanctl apdu` prints it) and PREFIX.model (the
+        EF's content once they have all run), starting from IMAGE's EF 5F02
+  session.py check IMAGE PREFIX        exit 0 if IMAGE's EF 5F02 is PREFIX.model
+
+Writes and reads of 1 to 255 bytes at random offsets of EF 5F02 (8192
+bytes, readable and writable under SM only), some of them 224 to 256
+bytes, whose protected answers come in 61xx pieces."""
+import random
+import struct
+import sys
+
+FID, SIZE = 0x5F02, 8192
+
+
+def ef(image):
+    img = open(image, 'rb').read()
+    assert img[:8] == b'SMCHANVC'
+    p = 12
+    while p < len(img) - 4:
+        fid, _, _, _, size = struct.unpack('>HHBBI', img[p:p + 10])
+        if fid == FID:
+            return bytearray(img[p + 10:p + 10 + size])
+        p += 10 + size
+    raise SystemExit('no EF %04X in %s' % (FID, image))
+
+
+def gen(image, seed, n, prefix):
+    rnd = random.Random(seed)
+    model = ef(image)
+    cmds, expect = ['00A4080C045F005F02'], ['9000']
+    for _ in range(n - 1):
+        big = rnd.random() < 0.1
+        ln = rnd.randint(224, 255) if big else rnd.randint(1, 200)
+        off = rnd.randint(0, SIZE - ln)
+        if rnd.random() < 0.5:
+            data = bytes(rnd.getrandbits(8) for _ in range(ln))
+            ins = rnd.choice(['D6', 'D0'])
+            cmds.append('00%s%04X%02X%s' % (ins, off, ln, data.hex().upper()))
+            expect.append('9000')
+            model[off:off + ln] = data
+        else:
+            cmds.append('00B0%04X%02X' % (off, ln))
+            expect.append('%s 9000' % model[off:off + ln].hex().upper())
+    open(prefix + '.cmds', 'w').write('\n'.join(cmds) + '\n')
+    open(prefix + '.expect', 'w').write('\n'.join(expect) + '\n')
+    open(prefix + '.model', 'wb').write(model)
+
+
+def check(image, prefix):
+    return 0 if ef(image) == open(prefix + '.model', 'rb').read() else 1
+
+
+if __name__ == '__main__':
+    if sys.argv[1] == 'gen':
+        gen(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    else:
+        sys.exit(check(sys.argv[2], sys.argv[3]))
