@@ -21,7 +21,7 @@ trap relay_cleanup EXIT
 if [ -t 1 ] || [ -n "${SMCHAN_COLOR:-}" ]; then
 	B=$'\e[1m' D=$'\e[2m' G=$'\e[32m' Y=$'\e[33m' C=$'\e[36m' N=$'\e[0m'
 else
-	B= D= G= Y= C= N=
+	B='' D='' G='' Y='' C='' N=''
 fi
 SHOWN=16	# bytes shown of a protected APDU
 
@@ -119,10 +119,10 @@ run() {
 }
 
 hex2text() {
-	local h=$1 s= i c
+	local h=$1 s='' i c
 	for ((i = 0; i < ${#h}; i += 2)); do
 		c=$((16#${h:i:2}))
-		if ((c >= 32 && c < 127)); then s+=$(printf "\\x${h:i:2}"); else s+=.; fi
+		if ((c >= 32 && c < 127)); then s+=$(printf '%b' "\\x${h:i:2}"); else s+=.; fi
 	done
 	printf '%s' "$s"
 }
