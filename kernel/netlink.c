@@ -79,8 +79,8 @@ static const struct nla_policy smchan_policy[SMCHAN_A_MAX + 1] = {
 	[SMCHAN_A_STATS] = { .type = NLA_REJECT },
 	[SMCHAN_A_REQUEST_ID] = { .type = NLA_U64 },
 	[SMCHAN_A_APDU] = { .type = NLA_REJECT },
-	[SMCHAN_A_RESPONSE] = NLA_POLICY_RANGE(NLA_BINARY, 2,
-					       SMCHAN_PROT_RSP_MAX),
+	/* At least a status word; at most what an attribute holds. */
+	[SMCHAN_A_RESPONSE] = NLA_POLICY_MIN_LEN(2),
 	[SMCHAN_A_ERROR] = NLA_POLICY_FULL_RANGE(NLA_U32, &errno_range),
 	[SMCHAN_A_EVENT] = { .type = NLA_REJECT },
 	[SMCHAN_A_END_REASON] = { .type = NLA_REJECT },

@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/build/check/relay-e2e.log
 mkdir -p "$(dirname "$out")"
 "$top/userspace/tests/deps.sh" >/dev/null 2>&1 || :
-"$top/tests/uml-run" --timeout 900 -- "$top/tests/relay/e2e.sh" >"$out" 2>&1
+"$top/tests/uml-run" --strict --timeout 900 -- "$top/tests/relay/e2e.sh" >"$out" 2>&1
 rc=$?
 grep -E '^e2e.sh: (ok|FAIL)' "$out" | sed 's/^e2e.sh: /  relay-e2e: /'
 read -r p f < <(awk '/^e2e.sh: RESULT /{p=$3; f=$4} END{print p+0, f+0}' "$out")
