@@ -12,7 +12,8 @@
 # test failed.
 #
 # The tests' output is in build/check/e2e/NAME.log.
-# --debug uses the debug kernel (KASAN, UBSAN, kmemleak, lockdep).
+# --debug uses the debug kernel (KASAN, UBSAN, lockdep), and adds a
+# kmemleak scan after the module is unloaded as one more test.
 # E2E_TIMEOUT: seconds per test (default 180).
 
 set -euo pipefail
@@ -50,25 +51,47 @@ if [ "${1:-}" = --inside ]; then
 		fi
 	done
 	# Leftovers would keep the module busy: none may be there.
-	if pgrep -x smchan-loopback >/dev/null || pgrep -x smchan-dev >/dev/null; then
-		line FAIL leftovers "$(pgrep -a 'smchan-(loopback|dev|nl)' | tr '\n' ' ')"
-		pkill -x smchan-loopback || :
-		pkill -x smchan-dev || :
+	left=$(for p in smchan-loopback smchan-dev smchan-nl; do pgrep -x "$p"; done || :)
+	if [ -n "$left" ]; then
+		line FAIL leftovers "$(echo "$left" | tr '\n' ' ')"
+		# shellcheck disable=SC2086 # one pid per word
+		kill $left 2>/dev/null || :
 		sleep 0.5
 	fi
 	# Unloading with a channel that has a bound transport and a session.
 	mkdir -p /tmp/unload
 	head -c 16 /dev/urandom | od -An -v -tx1 | tr -d ' \n' >/tmp/unload/key
-	if smchan-nl new u-last key-file /tmp/unload/key >/dev/null &&
-		{ smchan-loopback -q --ready-file /tmp/unload/ready u-last=/tmp/unload/key \
-			>/tmp/unload/lb.log 2>&1 & } &&
-		for _ in $(seq 100); do [ -e /tmp/unload/ready ] && break; sleep 0.05; done &&
-		smchan-nl start u-last && rmmod smchan; then
+	lb=
+	if smchan-nl new u-last key-file /tmp/unload/key >/dev/null; then
+		smchan-loopback -q --ready-file /tmp/unload/ready u-last=/tmp/unload/key \
+			>/tmp/unload/lb.log 2>&1 &
+		lb=$!
+		for _ in $(seq 100); do
+			[ -e /tmp/unload/ready ] && break
+			sleep 0.05
+		done
+	fi
+	if [ -n "$lb" ] && smchan-nl start u-last && rmmod smchan; then
 		line PASS module-unload
 	else
 		line FAIL module-unload "$(lsmod | grep '^smchan' || :)"
 	fi
-	pkill -x smchan-loopback 2>/dev/null || :
+	[ -z "$lb" ] || kill "$lb" 2>/dev/null || :
+	# The debug kernel: whatever the tests and the unload leaked.
+	# kmemleak reports objects older than 5 s; scan twice (the first
+	# scan holds back objects whose checksum changed).
+	if [ -w /sys/kernel/debug/kmemleak ]; then
+		sleep 6
+		echo scan >/sys/kernel/debug/kmemleak
+		echo scan >/sys/kernel/debug/kmemleak
+		cat /sys/kernel/debug/kmemleak >"$out/kmemleak.txt"
+		if [ -s "$out/kmemleak.txt" ]; then
+			line FAIL kmemleak "$out/kmemleak.txt"
+			head -n 20 "$out/kmemleak.txt" | sed 's/^/    | /'
+		else
+			line PASS kmemleak
+		fi
+	fi
 	echo "$pass $failn" >"$out/counts"
 	exit 0
 fi
