@@ -97,6 +97,27 @@ if [ "${1:-}" = --inside ]; then
 fi
 
 # --- on the host ------------------------------------------------------------------
+# Debian packages the tests need: libnl for the tools, keyutils (keyctl)
+# for keys.sh, util-linux (setpriv) and procps (pgrep). Installed only if
+# one is missing, and only as root.
+deps() {
+	local p missing=()
+	for p in libnl-3-dev libnl-genl-3-dev keyutils util-linux procps python3; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "e2e: missing Debian packages: ${missing[*]} (run as root to install)" >&2
+		return 0
+	fi
+	echo "e2e: apt-get install ${missing[*]}" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq \
+		</dev/null >/dev/null || :
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+		--no-install-recommends "${missing[@]}" </dev/null >/dev/null
+}
+deps
 flavour=()
 if [ "${1:-}" = --debug ]; then
 	flavour=(--debug)
