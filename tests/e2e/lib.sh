@@ -124,6 +124,7 @@ rand_hex() {
 }
 
 # The APDUs of the patent's example on EF 0101 of the reference card.
+# shellcheck disable=SC2034 # used by the tests that source this file
 SELECT_0101=00A4000C020101
 # update_apdu OFF HEXDATA / read_apdu OFF LEN (LEN 256 is Le=00)
 update_apdu() {

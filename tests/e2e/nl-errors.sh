@@ -92,8 +92,8 @@ stop_pid "$LOOPBACK_PID"
 
 # --- the relay --------------------------------------------------------------
 nl --expect EBUSY bind n-a
-nl --expect EPERM done n-a 1 9000
-nl --expect EPERM done n-a 1 error:EIO
+nl --expect EPERM "done" n-a 1 9000
+nl --expect EPERM "done" n-a 1 error:EIO
 nl --expect ENOTCONN unbind n-a
 stop_pid "$main_lb"
 expect_field n-a transport 0
@@ -122,7 +122,7 @@ as_nobody smchan-nl --expect EPERM stop n-a >>"$E2E_TMP/nl.log" || fail "nobody:
 as_nobody smchan-nl --expect EPERM bind n-a >>"$E2E_TMP/nl.log" || fail "nobody: bind"
 as_nobody smchan-nl --expect EPERM unbind n-a >>"$E2E_TMP/nl.log" || fail "nobody: unbind"
 as_nobody smchan-nl --expect EPERM card n-a 0 >>"$E2E_TMP/nl.log" || fail "nobody: card"
-as_nobody smchan-nl --expect EPERM done n-a 1 9000 >>"$E2E_TMP/nl.log" || fail "nobody: done"
+as_nobody smchan-nl --expect EPERM "done" n-a 1 9000 >>"$E2E_TMP/nl.log" || fail "nobody: done"
 grep -q '^channel n-a ' <<<"$(as_nobody smchan-nl get n-a)" || fail "nobody cannot get"
 grep -q '^channel n-a ' <<<"$(as_nobody smchan-nl dump)" || fail "nobody cannot dump"
 smchan-nl get n-a >/dev/null

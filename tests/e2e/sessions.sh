@@ -24,7 +24,7 @@ run_session() {
 	klen=$([ "$suite" = aes128 ] && echo 16 || echo 32)
 	mkkey "$E2E_TMP/$ch.key" "$klen"
 	new_channel "$ch" mode "$mode" key-file "$E2E_TMP/$ch.key"
-	start_loopback "$E2E_TMP/$ch.log" $fetch "$ch=$E2E_TMP/$ch.key"
+	start_loopback "$E2E_TMP/$ch.log" ${fetch:+"$fetch"} "$ch=$E2E_TMP/$ch.key"
 	data=$(rand_hex 16)
 	long=$data$(pattern_hex 16 240)
 
