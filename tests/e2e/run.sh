@@ -8,8 +8,8 @@
 # limit, unloads the module; then, on the host, scans the kernel log for
 # problems (BUG, WARNING, KASAN, leaks...). Prints "PASS name" / "FAIL
 # name" per test and ends with "N passed, N failed"; appends
-# "e2e PASSED FAILED" to $SMCHAN_RESULTS when it is set. Exits 1 if any
-# test failed.
+# "e2e PASSED FAILED" ("e2e-debug ..." with --debug) to $SMCHAN_RESULTS
+# when it is set. Exits 1 if any test failed.
 #
 # The tests' output is in build/check/e2e/NAME.log.
 # --debug uses the debug kernel (KASAN, UBSAN, lockdep), and adds a
@@ -168,7 +168,7 @@ else
 	failn=$((failn + 1))
 fi
 if [ -n "${SMCHAN_RESULTS:-}" ]; then
-	echo "e2e $pass $failn" >>"$SMCHAN_RESULTS"
+	echo "e2e${flavour:+-debug} $pass $failn" >>"$SMCHAN_RESULTS"
 fi
 echo "$pass passed, $failn failed"
 [ "$failn" = 0 ]
