@@ -556,19 +556,26 @@ out:
  * Make sure a session is there for the next command: end one whose
  * transport or card went away, start one if allowed.
  */
-static int need_session(struct smchan_channel *ch)
+/* End a session whose transport or card went away since it started. */
+static void end_if_lost(struct smchan_channel *ch)
 {
 	enum smchan_end_reason lost = SMCHAN_END_NONE;
 
 	lockdep_assert_held(&ch->lock);
-	if (ch->dead)
-		return -ENODEV;
 	spin_lock(&ch->relay_lock);
 	if (ch->sm->established && ch->session_gen != ch->transport_gen)
 		lost = ch->lost_reason;
 	spin_unlock(&ch->relay_lock);
 	if (lost)
 		session_end(ch, lost, false);
+}
+
+static int need_session(struct smchan_channel *ch)
+{
+	lockdep_assert_held(&ch->lock);
+	if (ch->dead)
+		return -ENODEV;
+	end_if_lost(ch);
 
 	if (ch->sm->established)
 		return 0;
@@ -708,6 +715,8 @@ int smchan_channel_command(struct smchan_channel *ch, const u8 *apdu,
 	}
 	*rsp = out;
 	out = NULL;
+	/* A card removed or a transport lost meanwhile: the session too. */
+	end_if_lost(ch);
 
 out_unlock:
 	mutex_unlock(&ch->lock);
@@ -783,6 +792,19 @@ int smchan_transport_bind(struct smchan_channel *ch, u32 portid)
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_transport_bind);
 
+/*
+ * End the session now unless a command holds the channel: that command
+ * ends it when it is over (end_if_lost()). Never waits, since the caller
+ * may be the transport a running command waits for.
+ */
+static void end_if_idle(struct smchan_channel *ch, enum smchan_end_reason why)
+{
+	if (!mutex_trylock(&ch->lock))
+		return;
+	session_end(ch, why, false);
+	mutex_unlock(&ch->lock);
+}
+
 /* Unbind under relay_lock: the session in progress is over. */
 static void unbind(struct smchan_channel *ch, int err)
 {
@@ -810,9 +832,11 @@ int smchan_transport_unbind(struct smchan_channel *ch, u32 portid)
 		ret = 0;
 	}
 	spin_unlock(&ch->relay_lock);
-	if (!ret)
+	if (!ret) {
 		smchan_nl_event(ch->name, SMCHAN_EVENT_TRANSPORT_DOWN,
 				SMCHAN_END_TRANSPORT);
+		end_if_idle(ch, SMCHAN_END_TRANSPORT);
+	}
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_transport_unbind);
@@ -838,9 +862,11 @@ void smchan_transport_release(u32 portid)
 		if (was)
 			unbind(ch, -EPIPE);
 		spin_unlock(&ch->relay_lock);
-		if (was)
+		if (was) {
 			smchan_nl_event(ch->name, SMCHAN_EVENT_TRANSPORT_DOWN,
 					SMCHAN_END_TRANSPORT);
+			end_if_idle(ch, SMCHAN_END_TRANSPORT);
+		}
 	}
 	mutex_unlock(&smchan_channels_lock);
 }
@@ -904,10 +930,11 @@ static void lose_session(struct smchan_channel *ch, enum smchan_end_reason why,
 	fail_request(ch, err);
 	spin_unlock(&ch->relay_lock);
 
-	if (wait)
-		mutex_lock(&ch->lock);
-	else if (!mutex_trylock(&ch->lock))
+	if (!wait) {
+		end_if_idle(ch, why);
 		return;
+	}
+	mutex_lock(&ch->lock);
 	session_end(ch, why, false);
 	mutex_unlock(&ch->lock);
 }

@@ -19,6 +19,7 @@ enum behaviour {
 	SILENT,		/* no answer: the request times out */
 	RELEASE,	/* the transport's socket closes */
 	SEND_FAILS,	/* the message cannot be queued */
+	ANSWER_REMOVE,	/* answers, then reports the card removed */
 };
 
 /**
@@ -67,15 +68,20 @@ static int seam(struct smchan_channel *ch, u32 portid, u64 id,
 {
 	struct chan_test *t = running;
 	size_t n;
+	int ret;
 
 	t->calls++;
 	t->last_id = id;
 	switch (t->behaviour) {
 	case ANSWER:
+	case ANSWER_REMOVE:
 		n = card_model_process(&t->card, apdu, len, t->rsp);
 		if (t->calls == t->corrupt_at && n > 2)
 			t->rsp[n - 3] ^= 1;
-		return smchan_transport_done(ch, portid, id, t->rsp, n, 0);
+		ret = smchan_transport_done(ch, portid, id, t->rsp, n, 0);
+		if (t->behaviour == ANSWER_REMOVE)
+			smchan_card_status(ch, portid, false);
+		return ret;
 	case ERROR:
 		return smchan_transport_done(ch, portid, id, NULL, 0, -ENXIO);
 	case RELEASE:
@@ -444,6 +450,30 @@ static void end_all_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 2ULL);
 }
 
+/*
+ * The transport goes while the channel is idle, or the card goes while a
+ * command completes: the session ends then, not at the next command.
+ */
+static void lost_while_idle_test(struct kunit *test)
+{
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+
+	expect_pattern(test, ch, read16, 5, 16);
+	KUNIT_ASSERT_EQ(test, smchan_transport_unbind(ch, PORT), 0);
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_IDLE);
+	KUNIT_EXPECT_EQ(test, ch->sm->end_reason, SMCHAN_END_TRANSPORT);
+	KUNIT_EXPECT_TRUE(test, harness_sm_wiped(ch->sm));
+
+	KUNIT_ASSERT_EQ(test, smchan_transport_bind(ch, PORT), 0);
+	t->behaviour = ANSWER_REMOVE;
+	expect_pattern(test, ch, read16, 5, 16);
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_IDLE);
+	KUNIT_EXPECT_EQ(test, ch->sm->end_reason, SMCHAN_END_CARD_REMOVED);
+	KUNIT_EXPECT_TRUE(test, harness_sm_wiped(ch->sm));
+}
+
 /* A deleted channel: gone by name, -ENODEV for whoever still holds it. */
 static void delete_test(struct kunit *test)
 {
@@ -540,6 +570,7 @@ static struct kunit_case smchan_channel_cases[] = {
 	KUNIT_CASE(binding_test),
 	KUNIT_CASE(card_removed_test),
 	KUNIT_CASE(end_all_test),
+	KUNIT_CASE(lost_while_idle_test),
 	KUNIT_CASE(delete_test),
 	KUNIT_CASE(config_test),
 	KUNIT_CASE(check_test),
