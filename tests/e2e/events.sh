@@ -74,7 +74,9 @@ expect_event "v-a session-down reason=card-removed"
 # The card leaves between commands: the session ends at once.
 expect_field v-a state established
 kill -USR1 "$LOOPBACK_PID"
-wait_until 5 test "$(grep -c 'session-down reason=card-removed' "$EV")" = 2
+# (a function, so that the count is taken anew on each try)
+removals_are() { [ "$(grep -c 'session-down reason=card-removed' "$EV")" = "$1" ]; }
+wait_until 5 removals_are 2
 [ "$(field v-a state)" != established ] || fail "established after the card left"
 dev open attach:v-a "xfer:$SELECT_0101" sw:9000
 

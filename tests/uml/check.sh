@@ -76,8 +76,13 @@ if [ "$mode" = full ]; then
 		stage userspace make -C "$TOP/userspace" --no-print-directory \
 			check 9>&- || :
 	fi
+	say UAPI "the uapi header against Documentation/netlink/specs/smchan.yaml"
+	stage uapi "$PYTHON" "$TOP/tests/check-uapi.py" || :
+	say E2E "tests/e2e: /dev/smchan and the netlink family in UML"
+	stage e2e "$TOP/tests/e2e/run.sh" 9>&- || :
+	stage e2e-debug "$TOP/tests/e2e/run.sh" --debug 9>&- || :
 	say E2E "tests/relay: smchanctl relay + pcscd + vpcd + smchan-vcard in UML"
-	stage relay-e2e "$TOP/tests/relay/run.sh" || :
+	stage relay-e2e "$TOP/tests/relay/run.sh" 9>&- || :
 fi
 
 say TIME "$mode check took $((SECONDS - start)) s"

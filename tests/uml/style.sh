@@ -11,6 +11,10 @@
 #  1b. style/w1-sparse-uml: the same against the normal UML kernel (built
 #     if needed), in build/mod-uml-style/, so that the KUnit code in
 #     smchan_kunit.ko gets W=1 and sparse too.
+#  1c. style/w1-sparse-6.12: the same against Debian 12's 6.12 headers
+#     (linux-headers-6.12.*+deb12-amd64 from bookworm's security suite,
+#     installed here if missing: it needs the matching kernel image), in
+#     build/mod-debian-6.12/: the other kernel smchan targets.
 #  2. style/checkpatch: scripts/checkpatch.pl --strict --no-tree from the
 #     extracted kernel source on kernel/*.c kernel/*.h kernel/tests/*.c,
 #     leaving out generated files (git-ignored, or a "do not edit" /
@@ -60,6 +64,39 @@ if kdir=$(debian_kdir); then
 else
 	say FAIL "no linux-headers-6.1.*-amd64 in /usr/src (make deps)"
 	result style/w1-sparse 0 1
+	rc=1
+fi
+
+# --- W=1 + sparse on Debian's 6.12 headers: smchan.ko -----------------------
+kdir612() {
+	find /usr/src -maxdepth 1 -name 'linux-headers-6.12.*+deb12-amd64' |
+		sort -V | tail -n 1
+}
+pkg612() {
+	apt-cache search --names-only \
+		'^linux-headers-6\.12\..*\+deb12-amd64$' 2>/dev/null |
+		awk '{ print $1 }' | sort -V | tail -n 1
+}
+kdir=$(kdir612)
+if [ -z "$kdir" ]; then
+	pkg=$(pkg612)
+	if [ -z "$pkg" ]; then
+		apt-get update -qq >/dev/null 2>&1 || :
+		pkg=$(pkg612)
+	fi
+	if [ -n "$pkg" ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "$pkg" \
+			>"$CHECK/style-deps-6.12.log" 2>&1 || :
+	fi
+	kdir=$(kdir612)
+fi
+if [ -n "$kdir" ]; then
+	w1_sparse style/w1-sparse-6.12 "${kdir##*/}" "$kdir" \
+		"$BUILD/mod-debian-6.12" || rc=1
+else
+	say FAIL "no linux-headers-6.12.*+deb12-amd64 to be had (apt-cache search)"
+	result style/w1-sparse-6.12 0 1
 	rc=1
 fi
 
