@@ -547,6 +547,61 @@ static void zero_card_test(struct kunit *test)
 	tv_expect_all_used(test, r);
 }
 
+/*
+ * The fixtures: each session record sets terminal and card up, and each
+ * prefix pair is replayed with every field checked.
+ */
+static const char * const fixture_sessions[] = {
+	"session", "opkey-session", "opkey-zero-session",
+};
+
+static void fixture_desc(const char * const *name, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "[%s]", *name);
+}
+
+KUNIT_ARRAY_PARAM(fixture, fixture_sessions, fixture_desc);
+
+static void fixture_session_test(struct kunit *test)
+{
+	const char * const *name = test->param_value;
+	const struct smchan_tv_record *r;
+	struct harness *h = test->priv;
+
+	r = tv_section(test, NEG, *name)->records;
+	tv_track(test, r);
+	harness_start(h, r);
+	KUNIT_EXPECT_EQ(test, tv_section(test, NEG, *name)->nrecords, 1U);
+	tv_expect_all_used(test, r);
+}
+
+static void prefix_pair(struct kunit *test, const char *session,
+			const char *prefix)
+{
+	const struct smchan_tv_record *r = tv_param(test);
+	const struct smchan_tv_section *pre;
+	struct harness *h = test->priv;
+
+	pre = tv_section(test, NEG, prefix);
+	both_at(h, session, prefix, r - pre->records);
+	harness_pair(h, r);
+	tv_text(test, r, "desc");
+	tv_expect_all_used(test, r);
+}
+
+SMCHAN_TV_PARAMS(prefix, NEG, "prefix");
+SMCHAN_TV_PARAMS(opkey_prefix, NEG, "opkey-prefix");
+
+static void prefix_test(struct kunit *test)
+{
+	prefix_pair(test, "session", "prefix");
+}
+
+static void opkey_prefix_test(struct kunit *test)
+{
+	prefix_pair(test, "opkey-session", "opkey-prefix");
+}
+
 /* Every section is there, with the number of records README.md gives. */
 static void negative_counts_test(struct kunit *test)
 {
@@ -571,6 +626,9 @@ static void negative_counts_test(struct kunit *test)
 
 static struct kunit_case smchan_negative_cases[] = {
 	KUNIT_CASE(negative_counts_test),
+	KUNIT_CASE_PARAM(fixture_session_test, fixture_gen_params),
+	KUNIT_CASE_PARAM(prefix_test, prefix_gen_params),
+	KUNIT_CASE_PARAM(opkey_prefix_test, opkey_prefix_gen_params),
 	KUNIT_CASE(state_test),
 	KUNIT_CASE_PARAM(card_test, card_gen_params),
 	KUNIT_CASE_PARAM(terminal_test, terminal_gen_params),
