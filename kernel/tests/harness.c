@@ -226,6 +226,50 @@ void harness_start(struct harness *h, const struct smchan_tv_record *s)
 }
 
 /**
+ * harness_establish() - open a session from the initialisation in h->ini
+ * @h: the harness; its card holds @mkey
+ * @mkey: the terminal's master key
+ * @klen: its length
+ *
+ * GET CHALLENGE, INITIALIZE SESSION, and the CC check, all asserted.
+ */
+void harness_establish(struct harness *h, const u8 *mkey, unsigned int klen)
+{
+	int len;
+
+	len = harness_transmit(h, smchan_get_challenge,
+			       sizeof(smchan_get_challenge));
+	len = smchan_init_command(h->sm, &h->ini, mkey, klen, h->rsp, len,
+				  h->cmd, SMCHAN_PROT_APDU_MAX);
+	KUNIT_ASSERT_GT(h->test, len, 0);
+	len = harness_transmit(h, h->cmd, len);
+	KUNIT_ASSERT_EQ(h->test, smchan_init_complete(h->sm, &h->ini, h->rsp,
+						      len), 0);
+}
+
+/**
+ * harness_roundtrip() - one command from the terminal through the card
+ * @h: the harness, with a session
+ * @plain: the plain command
+ * @selector: s_n (list, opkey)
+ *
+ * Return: what smchan_sm_unprotect_response() returns; R || SW is in
+ * h->out.
+ */
+int harness_roundtrip(struct harness *h, const struct smchan_apdu *plain,
+		      u8 selector)
+{
+	int len;
+
+	len = smchan_sm_protect_command(h->sm, plain, selector, h->cmd,
+					SMCHAN_PROT_APDU_MAX);
+	KUNIT_ASSERT_GT(h->test, len, 0);
+	len = harness_transmit(h, h->cmd, len);
+	return smchan_sm_unprotect_response(h->sm, h->rsp, len, h->out,
+					    SMCHAN_RESPONSE_MAX);
+}
+
+/**
  * harness_card_pair() - the card gets a pair's protected command
  * @h: the harness
  * @p: the pair: n, plain_apdu, plain_response, protected_apdu,

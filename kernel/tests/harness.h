@@ -51,6 +51,9 @@ size_t harness_send(struct harness *h, const u8 *apdu, size_t len);
 size_t harness_transmit(struct harness *h, const u8 *apdu, size_t len);
 void harness_card_start(struct harness *h, const struct smchan_tv_record *s);
 void harness_start(struct harness *h, const struct smchan_tv_record *s);
+void harness_establish(struct harness *h, const u8 *mkey, unsigned int klen);
+int harness_roundtrip(struct harness *h, const struct smchan_apdu *plain,
+		      u8 selector);
 void harness_card_pair(struct harness *h, const struct smchan_tv_record *p);
 void harness_pair(struct harness *h, const struct smchan_tv_record *p);
 

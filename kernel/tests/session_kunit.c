@@ -325,7 +325,6 @@ static void patent_run(struct kunit *test, const struct smchan_tv_record *r,
 	struct smchan_apdu plain;
 	u8 mkey[SMCHAN_KEY_MAX], rt[16], *keys;
 	char name[8];
-	int len;
 
 	klen = strcmp(tv_text(test, r, "suite_name"), "aes128") ? 32 : 16;
 	if (mode != SMCHAN_MODE_XOR)
@@ -345,13 +344,7 @@ static void patent_run(struct kunit *test, const struct smchan_tv_record *r,
 					      card_exec_reference, h), 0);
 	KUNIT_ASSERT_EQ(test, smchan_init_load(&h->ini, mode, klen, n, rt,
 					       keys), 0);
-	len = harness_transmit(h, smchan_get_challenge, 5);
-	len = smchan_init_command(h->sm, &h->ini, mkey, klen, h->rsp, len,
-				  h->cmd, SMCHAN_PROT_APDU_MAX);
-	KUNIT_ASSERT_GT(test, len, 0);
-	len = harness_transmit(h, h->cmd, len);
-	KUNIT_ASSERT_EQ(test, smchan_init_complete(h->sm, &h->ini, h->rsp,
-						   len), 0);
+	harness_establish(h, mkey, klen);
 	memzero_explicit(mkey, sizeof(mkey));
 
 	TV_EXPECT_FIELD(test, r, "k1", h->sm->k, klen);
@@ -367,13 +360,7 @@ static void patent_run(struct kunit *test, const struct smchan_tv_record *r,
 			snprintf(name, sizeof(name), "s%u", i);
 			s = tv_u32(test, r, name);
 		}
-		len = smchan_sm_protect_command(h->sm, &plain, s, h->cmd,
-						SMCHAN_PROT_APDU_MAX);
-		KUNIT_ASSERT_GT(test, len, 0);
-		len = harness_transmit(h, h->cmd, len);
-		len = smchan_sm_unprotect_response(h->sm, h->rsp, len, h->out,
-						   SMCHAN_RESPONSE_MAX);
-		KUNIT_ASSERT_EQ(test, len, 2);
+		KUNIT_ASSERT_EQ(test, harness_roundtrip(h, &plain, s), 2);
 		snprintf(name, sizeof(name), "k%u", i + 1);
 		TV_EXPECT_FIELD(test, r, name, h->sm->k, klen);
 		TV_EXPECT_FIELD(test, r, name, h->card.sm->k, klen);
@@ -505,7 +492,6 @@ static void random_session_test(struct kunit *test)
 	struct random_app app = {};
 	u8 mkey[SMCHAN_KEY_MAX], old[SMCHAN_KEY_MAX], s;
 	struct smchan_apdu plain = {};
-	struct smchan_init *ini = &h->ini;
 	unsigned int i, group = 2 + get_random_u32_below(31);
 	u8 *data;
 	int len;
@@ -519,15 +505,9 @@ static void random_session_test(struct kunit *test)
 	get_random_bytes(mkey, rc->klen);
 	KUNIT_ASSERT_EQ(test, card_model_init(&h->card, mkey, rc->klen,
 					      exec_random, h), 0);
-	KUNIT_ASSERT_EQ(test, smchan_init_prepare(ini, rc->mode, rc->klen,
+	KUNIT_ASSERT_EQ(test, smchan_init_prepare(&h->ini, rc->mode, rc->klen,
 						  group), 0);
-	len = harness_transmit(h, smchan_get_challenge, 5);
-	len = smchan_init_command(h->sm, ini, mkey, rc->klen, h->rsp, len,
-				  h->cmd, SMCHAN_PROT_APDU_MAX);
-	KUNIT_ASSERT_GT(test, len, 0);
-	len = harness_transmit(h, h->cmd, len);
-	KUNIT_ASSERT_EQ(test, smchan_init_complete(h->sm, ini, h->rsp, len),
-			0);
+	harness_establish(h, mkey, rc->klen);
 	memzero_explicit(mkey, sizeof(mkey));
 
 	for (i = 0; i < 1000; i++) {
@@ -547,12 +527,7 @@ static void random_session_test(struct kunit *test)
 		memcpy(old, h->sm->k, sizeof(old));
 
 		/* Act */
-		len = smchan_sm_protect_command(h->sm, &plain, s, h->cmd,
-						SMCHAN_PROT_APDU_MAX);
-		KUNIT_ASSERT_GT(test, len, 0);
-		len = harness_transmit(h, h->cmd, len);
-		len = smchan_sm_unprotect_response(h->sm, h->rsp, len, h->out,
-						   SMCHAN_RESPONSE_MAX);
+		len = harness_roundtrip(h, &plain, s);
 
 		/* Assert */
 		KUNIT_ASSERT_EQ_MSG(test, len, (int)app.rlen + 2,
@@ -640,14 +615,9 @@ static void rekey_limit_test(struct kunit *test)
 	p3 = &pairs->records[2];
 	apdu = tv_bytes(test, p3, "plain_apdu", &alen);
 	KUNIT_ASSERT_EQ(test, smchan_apdu_parse(&plain, apdu, alen), 0);
-	len = smchan_sm_protect_command(h->sm, &plain, 0, h->cmd,
-					SMCHAN_PROT_APDU_MAX);
-	KUNIT_ASSERT_GT(test, len, 0);
 	h->expect = p3;
-	len = harness_transmit(h, h->cmd, len);
+	len = harness_roundtrip(h, &plain, 0);
 	h->expect = NULL;
-	len = smchan_sm_unprotect_response(h->sm, h->rsp, len, h->out,
-					   SMCHAN_RESPONSE_MAX);
 
 	/* Assert: the response is delivered, then nothing is left */
 	KUNIT_ASSERT_GT(test, len, 0);
