@@ -50,16 +50,14 @@ struct smchan_config {
  * struct smchan_request - one APDU out to the transport and its answer
  * @id: the request id the transport must quote
  * @done: completed once, by the answer, the transport's loss, or timeout
- * @rsp: buffer for the answer (kmalloc'd)
- * @size: its size
- * @len: length of the answer
+ * @rsp: the answer, a kmalloc'd copy handed over by the transport's reply
+ * @len: its length
  * @err: 0, or the negative errno the request failed with
  */
 struct smchan_request {
 	u64 id;
 	struct completion done;
 	u8 *rsp;
-	size_t size;
 	size_t len;
 	int err;
 };

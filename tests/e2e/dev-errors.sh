@@ -26,12 +26,6 @@ trap cleanup EXIT
 
 K=$E2E_TMP/key
 mkkey "$K"
-dev() {
-	smchan-dev "$@" >>"$E2E_TMP/dev.log" 2>&1 || {
-		cat "$E2E_TMP/dev.log"
-		fail "smchan-dev $*"
-	}
-}
 
 # --- before and around attach ----------------------------------------------
 new_channel e-basic key-file "$K"

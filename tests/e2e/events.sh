@@ -18,12 +18,6 @@ trap cleanup EXIT
 K=$E2E_TMP/key
 mkkey "$K"
 EV=$E2E_TMP/events
-dev() {
-	smchan-dev "$@" >>"$E2E_TMP/dev.log" 2>&1 || {
-		cat "$E2E_TMP/dev.log"
-		fail "smchan-dev $*"
-	}
-}
 expect_event() {
 	local i
 	for i in $(seq 100); do

@@ -20,12 +20,6 @@ trap cleanup EXIT
 
 RAW=$E2E_TMP/raw
 : >"$RAW"
-dev() {
-	smchan-dev "$@" >>"$E2E_TMP/dev.log" 2>&1 || {
-		cat "$E2E_TMP/dev.log"
-		fail "smchan-dev $*"
-	}
-}
 
 smchan-nl --raw "$RAW" events timeout 60000 ready-file "$E2E_TMP/listening" \
 	>"$E2E_TMP/events" 2>&1 &

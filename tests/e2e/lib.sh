@@ -88,6 +88,14 @@ stop_pid() {
 }
 
 # wait_until SECONDS CMD...: retry CMD every 50 ms until it succeeds.
+# dev STEP...: smchan-dev, its output in dev.log; a failure fails the test.
+dev() {
+	smchan-dev "$@" >>"$E2E_TMP/dev.log" 2>&1 || {
+		cat "$E2E_TMP/dev.log"
+		fail "smchan-dev $*"
+	}
+}
+
 wait_until() {
 	local t=$1 i
 	shift

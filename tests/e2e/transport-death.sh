@@ -18,12 +18,6 @@ trap cleanup EXIT
 
 K=$E2E_TMP/key
 mkkey "$K"
-dev() {
-	smchan-dev "$@" >>"$E2E_TMP/dev.log" 2>&1 || {
-		cat "$E2E_TMP/dev.log"
-		fail "smchan-dev $*"
-	}
-}
 new_channel d-a key-file "$K"
 
 # Requests: 1 GET CHALLENGE, 2 INITIALIZE SESSION, 3 SELECT, 4 READ.

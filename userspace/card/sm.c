@@ -310,7 +310,7 @@ out:
 	return sw;
 }
 
-static size_t put_len(uint8_t *p, size_t len)
+size_t vc_put_len(uint8_t *p, size_t len)
 {
 	if (len < 0x80) {
 		p[0] = (uint8_t)len;
@@ -340,7 +340,7 @@ size_t vc_sm_wrap(struct vc_session *s, const uint8_t *r, size_t rlen,
 	if (rlen) {
 		plen = (rlen / VC_BLOCK + 1) * VC_BLOCK;
 		*p++ = 0x87;
-		hl = put_len(p, 1 + plen);
+		hl = vc_put_len(p, 1 + plen);
 		p += hl;
 		*p++ = 0x01;
 		c = p;

@@ -90,6 +90,8 @@ int vc_sm_advance(struct vc_session *s);
 
 /* ISO/IEC 9797-1 method 2; pad() returns the padded length. */
 size_t vc_pad(uint8_t *buf, size_t len);
+/* BER length in its shortest form at p; returns its size (1 to 3). */
+size_t vc_put_len(uint8_t *p, size_t len);
 int vc_unpad(const uint8_t *buf, size_t len, size_t *out_len);
 /* B(d, n) */
 void vc_counter_block(uint8_t b[VC_BLOCK], uint8_t d, uint64_t n);

@@ -3,24 +3,8 @@
 
 #include "../card/apdu.h"
 #include "../card/crypto.h"
+#include "../card/sm.h"
 #include "terminal.h"
-
-static size_t put_len(uint8_t *p, size_t len)
-{
-	if (len < 0x80) {
-		p[0] = (uint8_t)len;
-		return 1;
-	}
-	if (len < 0x100) {
-		p[0] = 0x81;
-		p[1] = (uint8_t)len;
-		return 2;
-	}
-	p[0] = 0x82;
-	p[1] = (uint8_t)(len >> 8);
-	p[2] = (uint8_t)len;
-	return 3;
-}
 
 size_t term_init(struct term *t, uint8_t mode, const uint8_t *mkey,
 		 size_t klen, const uint8_t *rc, const uint8_t *rt,
@@ -149,7 +133,7 @@ size_t term_protect(struct term *t, const uint8_t *plain, size_t len, int sel,
 	if (dlen) {
 		plen = vc_pad(d, dlen);
 		body[blen++] = 0x87;
-		blen += put_len(body + blen, 1 + plen);
+		blen += vc_put_len(body + blen, 1 + plen);
 		body[blen++] = 0x01;
 		vc_cbc_encrypt(enc, klen, iv, d, plen, body + blen);
 		blen += plen;
