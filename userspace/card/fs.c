@@ -420,13 +420,13 @@ static uint16_t update_binary(struct vc_fs *fs, const struct vc_apdu *a,
 	ret = vc_fs_serialize(fs, &img, &len);
 	if (!ret) {
 		ret = fs->commit(fs->commit_ctx, img, len);
+		vc_wipe(img, len);	/* it holds MKEY */
 		free(img);
 	}
-	if (ret) {
+	if (ret)
 		memcpy(f->data + off, old, a->lc);	/* the disk has the old */
-		return SW_MEMORY;
-	}
-	return SW_OK;
+	vc_wipe(old, a->lc);
+	return ret ? SW_MEMORY : SW_OK;
 }
 
 uint16_t vc_fs_command(struct vc_fs *fs, const struct vc_apdu *a, bool sm,

@@ -11,6 +11,9 @@
  * CRC) and EF 0102 must be generation g or g+1, where g is the last write
  * the card acknowledged.
  *
+ * Before the kills, a symlink is planted at IMAGE.tmp: after a write the
+ * file it points to must still be empty and the image a regular file.
+ *
  *   crash-test SMCHAN_VCARD [ITERATIONS]
  * Prints "RESULT <passed> <failed>".
  */
@@ -25,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -124,6 +128,68 @@ static int recv_sw(int fd)
 	return buf[want - 2] << 8 | buf[want - 1];
 }
 
+/* One UPDATE BINARY of EF 0102 with generation g; returns its SW or -1. */
+static int write_generation(int fd, uint8_t *apdu, uint32_t g)
+{
+	uint8_t sel[] = { 0x00, 0xA4, 0x00, 0x0C, 0x02, 0x01, 0x02 };
+	size_t len = 0;
+
+	if (send_apdu(fd, sel, sizeof(sel)) || recv_sw(fd) != 0x9000)
+		return -1;
+	apdu[len++] = 0x00;
+	apdu[len++] = 0xD6;
+	apdu[len++] = 0x00;
+	apdu[len++] = 0x00;
+	apdu[len++] = 0x00;
+	apdu[len++] = EF_SIZE >> 8;
+	apdu[len++] = EF_SIZE & 0xFF;
+	pattern(g, apdu + len);
+	len += EF_SIZE;
+	if (send_apdu(fd, apdu, len))
+		return -1;
+	return recv_sw(fd);
+}
+
+/* A symlink at IMAGE.tmp to an empty file: a write must not go there. */
+static int planted_symlink(int ls, uint8_t *apdu, const char *dir)
+{
+	char tmp[300], victim[300];
+	struct pollfd p = { .fd = ls, .events = POLLIN };
+	struct stat st;
+	int fd, sw = -1, ok;
+	long g0 = image_generation();
+	pid_t pid;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", img_path);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (fd >= 0)
+		close(fd);
+	if (fd < 0 || symlink(victim, tmp)) {
+		perror("crash-test: Unable to plant the symlink");
+		return 0;
+	}
+	pid = spawn_card();
+	if (poll(&p, 1, 5000) == 1) {
+		fd = accept(ls, NULL, NULL);
+		sw = write_generation(fd, apdu, (uint32_t)g0 + 1);
+		close(fd);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	ok = !stat(victim, &st) && st.st_size == 0 && !lstat(img_path, &st) &&
+	     S_ISREG(st.st_mode) &&
+	     image_generation() == (sw == 0x9000 ? g0 + 1 : g0);
+	printf("%s: with a symlink planted at IMAGE.tmp the write answered %04X, the target holds %lld bytes, the image is %s, generation %ld\n",
+	       ok ? "ok" : "FAIL", (unsigned int)sw,
+	       stat(victim, &st) ? -1LL : (long long)st.st_size,
+	       !lstat(img_path, &st) && S_ISREG(st.st_mode) ? "a file" : "not a file",
+	       image_generation());
+	unlink(tmp);
+	unlink(victim);
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t apdu[EF_SIZE + 16];
@@ -146,7 +212,10 @@ int main(int argc, char **argv)
 		return 2;
 	snprintf(img_path, sizeof(img_path), "%s/img", dir);
 	snprintf(key_path, sizeof(key_path), "%s/key", dir);
-	f = fopen(key_path, "w");
+	k = open(key_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	f = k < 0 ? NULL : fdopen(k, "w");
+	if (!f)
+		return 2;
 	fprintf(f, "00112233445566778899aabbccddeeff\n");
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "%s --create --image %s --mkey-file %s",
@@ -165,6 +234,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(port_str, sizeof(port_str), "%d", ntohs(sa.sin_port));
+	if (planted_symlink(ls, apdu, dir))
+		passed++;
+	else
+		failed++;
+	acked = image_generation();
 
 	for (i = 0; i < iters; i++) {
 		struct pollfd p = { .fd = ls, .events = POLLIN };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "secret.h"
 
 int image_read(const char *path, uint8_t **buf, size_t *len)
 {
@@ -18,9 +19,10 @@ int image_read(const char *path, uint8_t **buf, size_t *len)
 	ssize_t n;
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* no symlink: rename() would replace it by a file */
+	fd = secret_open(path, 1);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) || st.st_size > 16 << 20) {
 		err = errno ? -errno : -EFBIG;
 		close(fd);
@@ -37,6 +39,7 @@ int image_read(const char *path, uint8_t **buf, size_t *len)
 			continue;
 		if (n <= 0) {
 			err = n ? -errno : -EIO;
+			explicit_bzero(b, got);
 			free(b);
 			close(fd);
 			return err;
@@ -82,6 +85,27 @@ static int fsync_dir(const char *path)
 	return ret;
 }
 
+/*
+ * The temporary file, created, never opened through a symlink or over a
+ * file planted there: O_EXCL.  A name already there (left by a crash, or
+ * planted) is unlinked once: unlink() removes a symlink, never its
+ * target, and fails in a sticky directory for another user's file.
+ */
+static int create_tmp(const char *tmp)
+{
+	int fd, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+		if (unlink(tmp) && errno != ENOENT)
+			return -EEXIST;
+	}
+	return fd < 0 ? -errno : fd;
+}
+
 int image_write(const char *path, const uint8_t *buf, size_t len, int excl)
 {
 	char tmp[4096];
@@ -89,9 +113,9 @@ int image_write(const char *path, const uint8_t *buf, size_t len, int excl)
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = create_tmp(tmp);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	ret = write_all(fd, buf, len);
 	if (!ret && fsync(fd))
 		ret = -errno;
@@ -110,7 +134,18 @@ int image_write(const char *path, const uint8_t *buf, size_t len, int excl)
 		ret = -errno;
 		goto err_unlink;
 	}
-	return fsync_dir(path);
+	/*
+	 * ORDER: the image now holds the new content, whatever follows.  A
+	 * failed directory fsync only means that a crash may still bring
+	 * the old one back: say so, but the write has happened, and
+	 * reporting a failure would make the card's memory disagree with
+	 * its image.
+	 */
+	ret = fsync_dir(path);
+	if (ret)
+		fprintf(stderr, "smchan-vcard: warning: Unable to sync the directory of `%s': %s (the write is made, but a crash may undo it)\n",
+			path, strerror(-ret));
+	return 0;
 
 err_unlink:
 	unlink(tmp);

@@ -6,13 +6,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Reads the whole file into a malloc'ed buffer; returns 0 or -errno. */
+/*
+ * Reads the whole file into a malloc'ed buffer (the caller wipes it before
+ * freeing it); returns 0 or -errno: -ELOOP for a symlink, -EPERM for a file
+ * others can read or write, -EISDIR (see secret_open()).
+ */
 int image_read(const char *path, uint8_t **buf, size_t *len);
 /*
  * Replaces path with buf: writes path.tmp (mode 0600), fsyncs it, renames
  * it over path and fsyncs the directory, so that a crash leaves either the
- * old or the new content.  With excl, fails with -EEXIST instead of
- * replacing an existing file.  Returns 0 or -errno.
+ * old or the new content.  path.tmp is created with O_EXCL | O_NOFOLLOW:
+ * whatever is there (a leftover, a planted symlink) is unlinked, never
+ * written through.  With excl, fails with -EEXIST instead of replacing an
+ * existing file.  Returns 0 or -errno; never an error once path holds the
+ * new content (a failed directory fsync is only warned about).
  */
 int image_write(const char *path, const uint8_t *buf, size_t len, int excl);
 /* vcard_commit_fn for the card library; ctx is the path. */

@@ -8,7 +8,6 @@
  *
  * Keys come from a file or stdin as hex text, never from argv.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -19,6 +18,7 @@
 
 #include "../card/vcard.h"
 #include "image.h"
+#include "secret.h"
 #include "vpcd.h"
 
 #define VERSION "1.0"
@@ -41,49 +41,12 @@ static void usage(FILE *f)
 }
 
 /* Reads 32 or 64 hex digits (white space around them ignored). */
-static int read_key(const char *path, uint8_t *key, size_t *klen)
+static int read_key(const char *path, uint8_t key[32], size_t *klen)
 {
-	char buf[256];
-	size_t n = 0, i, digits = 0;
-	FILE *f;
-	int c, ret = -1;
+	int ret = secret_read_key(path, key, klen);
 
-	f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	if (!f) {
-		fprintf(stderr, "smchan-vcard: Unable to open `%s': %s\n",
-			path, strerror(errno));
-		return -1;
-	}
-	while ((c = fgetc(f)) != EOF && n < sizeof(buf))
-		buf[n++] = (char)c;
-	if (c != EOF)
-		goto out;		/* too long */
-	i = 0;
-	while (i < n && isspace((unsigned char)buf[i]))
-		i++;
-	while (i < n && isxdigit((unsigned char)buf[i]) && digits < 64) {
-		c = isdigit((unsigned char)buf[i]) ? buf[i] - '0' :
-			tolower((unsigned char)buf[i]) - 'a' + 10;
-		if (digits % 2)
-			key[digits / 2] |= (uint8_t)c;
-		else
-			key[digits / 2] = (uint8_t)(c << 4);
-		digits++;
-		i++;
-	}
-	while (i < n && isspace((unsigned char)buf[i]))
-		i++;
-	if (i == n && (digits == 32 || digits == 64)) {
-		*klen = digits / 2;
-		ret = 0;
-	}
-out:
-	explicit_bzero(buf, sizeof(buf));
-	if (f != stdin)
-		fclose(f);
 	if (ret)
-		fprintf(stderr, "smchan-vcard: `%s' does not hold a key of 32 or 64 hex digits\n",
-			path);
+		secret_failed("smchan-vcard", "key file", path, ret);
 	return ret;
 }
 
@@ -130,8 +93,7 @@ static int run(const char *image, const char *host, int port,
 
 	ret = image_read(image, &img, &len);
 	if (ret) {
-		fprintf(stderr, "smchan-vcard: Unable to read `%s': %s\n",
-			image, strerror(-ret));
+		secret_failed("smchan-vcard", "card image", image, ret);
 		return 1;
 	}
 	c = vcard_new(img, len);
@@ -207,7 +169,7 @@ int main(int argc, char **argv)
 			v = strtol(optarg, &end, 0);
 			if (*end || v < 1 || v > 65535) {
 				fprintf(stderr, "smchan-vcard: Invalid port: `%s'\n", optarg);
-				return 1;
+				return 2;
 			}
 			port = (int)v;
 			break;
@@ -230,7 +192,7 @@ int main(int argc, char **argv)
 			suite = optarg;
 			if (strcmp(suite, "aes128") && strcmp(suite, "aes256")) {
 				fprintf(stderr, "smchan-vcard: Invalid suite: `%s'\n", suite);
-				return 1;
+				return 2;
 			}
 			break;
 		case 'h':
@@ -241,12 +203,17 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			usage(stderr);
-			return 1;
+			return 2;
 		}
 	}
 	if (optind != argc || !image || (do_create && !mkey_file) ||
 	    (!do_create && (mkey_file || suite)) || (do_create && demo)) {
 		usage(stderr);
+		return 2;
+	}
+	/* ORDER: before the key file or the image (which holds MKEY) is read */
+	if (secret_process()) {
+		perror("smchan-vcard: Unable to make the process non-dumpable");
 		return 1;
 	}
 	if (do_create)

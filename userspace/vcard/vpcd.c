@@ -225,6 +225,10 @@ int vpcd_serve(struct vcard *c, const char *host, int port, FILE *log,
 		close(fd);
 		vcard_reset(c);		/* the reader went away: power loss */
 	}
+	/* plaintext commands and responses */
+	explicit_bzero(cmd, 65536);
+	explicit_bzero(rsp, VCARD_RSP_MAX);
+	explicit_bzero(frame, VCARD_RSP_MAX + 2);
 	free(cmd);
 	free(rsp);
 	free(frame);
