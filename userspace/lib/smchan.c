@@ -9,6 +9,18 @@
  * TRANSMIT requests (sequence number 0) in the middle of its own request
  * and ACK exchanges: those are queued, never dropped, and handed out by
  * smchan_transport_poll().
+ *
+ * A TRANSMIT that does not parse is answered (EPROTO, or EMSGSIZE for an
+ * attribute cut short) whenever its channel and request id can be read:
+ * otherwise the kernel would wait out its timeout and end the session.
+ * Each request is stamped with the last time the socket was seen empty,
+ * a time no later than the kernel's sending: with SMCHAN_A_TIMEOUT_MS
+ * that gives the earliest possible deadline, so a transport that was busy
+ * for a while never starts a command the kernel has given up on.
+ *
+ * Keys: a message that may hold one (CHANNEL_NEW, CHANNEL_SET) is written
+ * with nl_sendto(), never nl_send(): with NLCB=debug libnl's nl_send()
+ * prints every message it sends, attribute bytes included.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,13 +52,17 @@
 
 struct pending {
 	struct pending *next;
+	int64_t queued_ms;	/* the socket was last seen empty then */
 	size_t len;
 	unsigned char msg[];	/* one whole netlink message */
 };
 
 struct smchan_nl {
 	struct nl_sock *sk;
-	int family;
+	int family;		/* -1 while the family is unregistered */
+	bool events;		/* joined "events" (and nlctrl's "notify") */
+	int64_t empty_ms;	/* CLOCK_MONOTONIC: the socket was empty */
+	struct smchan_bad_requests bad;
 	char errmsg[256];
 	smchan_trace_fn trace;
 	void *trace_arg;
@@ -137,6 +153,8 @@ int smchan_nl_fd(const struct smchan_nl *h)
 
 /* --- Sockets ------------------------------------------------------------ */
 
+static long long now_ms(void);
+
 static struct smchan_nl *nl_open(bool events)
 {
 	struct smchan_nl *h;
@@ -146,6 +164,8 @@ static struct smchan_nl *nl_open(bool events)
 	if (!h)
 		return NULL;
 	h->tail = &h->head;
+	h->events = events;
+	h->empty_ms = now_ms();	/* nothing can be older than the socket */
 	h->sk = nl_socket_alloc();
 	if (!h->sk) {
 		err = ENOMEM;
@@ -185,6 +205,11 @@ static struct smchan_nl *nl_open(bool events)
 			err = err == -NLE_PERM ? EPERM : EPROTO;
 			goto fail;
 		}
+		/* The family's life: NEWFAMILY and DELFAMILY.  Without it the
+		 * handle still works, it just cannot follow a reload. */
+		grp = genl_ctrl_resolve_grp(h->sk, "nlctrl", "notify");
+		if (grp >= 0)
+			nl_socket_add_membership(h->sk, grp);
 	}
 	return h;
 fail:
@@ -203,6 +228,35 @@ struct smchan_nl *smchan_nl_open(void)
 struct smchan_nl *smchan_events_open(void)
 {
 	return nl_open(true);
+}
+
+int smchan_nl_reresolve(struct smchan_nl *h)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int family, grp = -1, err;
+
+	if (!sk)
+		return -ENOMEM;
+	err = genl_connect(sk);
+	if (err < 0) {
+		nl_socket_free(sk);
+		return err == -NLE_PERM ? -EPERM : nlerr(err);
+	}
+	family = genl_ctrl_resolve(sk, SMCHAN_FAMILY_NAME);
+	if (family >= 0 && h->events)
+		grp = genl_ctrl_resolve_grp(sk, SMCHAN_FAMILY_NAME, SMCHAN_MCGRP_EVENTS);
+	nl_socket_free(sk);
+	if (family < 0)
+		return family == -NLE_OBJ_NOTFOUND ? -ENOENT : nlerr(family);
+	h->family = family;
+	if (!h->events)
+		return 0;
+	if (grp < 0)
+		return grp == -NLE_OBJ_NOTFOUND ? -ENOENT : nlerr(grp);
+	err = nl_socket_add_membership(h->sk, grp);
+	if (err < 0)
+		return err == -NLE_PERM ? -EPERM : nlerr(err);
+	return 0;
 }
 
 void smchan_nl_close(struct smchan_nl *h)
@@ -230,12 +284,20 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* Waits until the socket is readable: 1, 0 on timeout, or -errno. */
+/* Waits until the socket is readable: 1, 0 on timeout, or -errno.  A look
+ * first that does not wait: if the socket is empty now, whatever comes
+ * next was sent after now (h->empty_ms). */
 static int wait_readable(struct smchan_nl *h, long long deadline)
 {
 	struct pollfd pfd = { .fd = nl_socket_get_fd(h->sk), .events = POLLIN };
+	long long t0 = now_ms();
 	int t, r;
 
+	r = poll(&pfd, 1, 0);
+	if (r > 0)
+		return r;
+	if (r == 0)
+		h->empty_ms = t0;
 	for (;;) {
 		if (deadline < 0) {
 			t = -1;
@@ -287,9 +349,12 @@ static void queue_transmit(struct smchan_nl *h, const struct nlmsghdr *nlh)
 {
 	struct pending *p = malloc(sizeof(*p) + nlh->nlmsg_len);
 
-	if (!p)
-		return;		/* the kernel times the request out */
+	if (!p) {
+		h->bad.dropped++;	/* the kernel times the request out */
+		return;
+	}
 	p->next = NULL;
+	p->queued_ms = h->empty_ms;
 	p->len = nlh->nlmsg_len;
 	memcpy(p->msg, nlh, nlh->nlmsg_len);
 	*h->tail = p;
@@ -365,7 +430,13 @@ static int request(struct smchan_nl *h, struct nl_msg *msg, int flags,
 
 	hdr->nlmsg_flags |= NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK);
 	h->errmsg[0] = '\0';
-	n = nl_send_auto(h->sk, msg);
+	if (flags & REQ_WIPE) {
+		/* It may hold a key: past libnl's debug printers. */
+		nl_complete_msg(h->sk, msg);
+		n = nl_sendto(h->sk, hdr, hdr->nlmsg_len);
+	} else {
+		n = nl_send_auto(h->sk, msg);
+	}
 	seq = hdr->nlmsg_seq;
 	if (flags & REQ_WIPE)	/* it held a key */
 		smchan_wipe(hdr, hdr->nlmsg_len);
@@ -527,6 +598,10 @@ static int parse_info(struct nlmsghdr *nlh, struct smchan_channel_info *info)
 	}
 	if (tb[SMCHAN_A_MKEY])
 		info->present |= SMCHAN_INFO_MKEY;
+	if (HAVE(tb, SMCHAN_A_ERROR, 4)) {
+		info->error = nla_get_u32(tb[SMCHAN_A_ERROR]);
+		info->present |= SMCHAN_INFO_ERROR;
+	}
 	if (tb[SMCHAN_A_STATS]) {
 		struct nlattr *st[SMCHAN_STAT_MAX + 1];
 
@@ -586,9 +661,20 @@ static int new_or_set(struct smchan_nl *h, int cmd,
 		      const struct smchan_channel_cfg *cfg,
 		      struct smchan_channel_info *info)
 {
-	struct nl_msg *msg = new_msg(h, cmd, 0);
+	struct nl_msg *msg;
 	int err;
 
+	/* At most 127 bytes and a NUL, as the kernel takes them. */
+	if (((cfg->present & SMCHAN_CFG_READER) &&
+	     strnlen(cfg->reader, sizeof(cfg->reader)) == sizeof(cfg->reader)) ||
+	    ((cfg->present & SMCHAN_CFG_KEYRING) &&
+	     strnlen(cfg->keyring, sizeof(cfg->keyring)) == sizeof(cfg->keyring))) {
+		snprintf(h->errmsg, sizeof(h->errmsg),
+			 "reader and keyring names are at most %d bytes",
+			 SMCHAN_READER_MAX - 1);
+		return -ENAMETOOLONG;
+	}
+	msg = new_msg(h, cmd, 0);
 	if (!msg)
 		return -ENOMEM;
 	err = put_cfg(msg, cfg);
@@ -668,9 +754,128 @@ int smchan_channel_dump(struct smchan_nl *h, smchan_channel_fn fn, void *arg)
 
 /* --- Sessions and transport --------------------------------------------- */
 
+static void parse_event(struct nlattr **tb, struct smchan_event_msg *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	if (tb[SMCHAN_A_CHANNEL])
+		copy_str(ev->channel, sizeof(ev->channel), tb[SMCHAN_A_CHANNEL]);
+	ev->event = nla_get_u8(tb[SMCHAN_A_EVENT]);
+	if (HAVE(tb, SMCHAN_A_END_REASON, 1)) {
+		ev->has_end_reason = true;
+		ev->end_reason = nla_get_u8(tb[SMCHAN_A_END_REASON]);
+	}
+	if (HAVE(tb, SMCHAN_A_REQUEST_ID, 8)) {
+		ev->has_request_id = true;
+		ev->request_id = nla_get_u64(tb[SMCHAN_A_REQUEST_ID]);
+	}
+	if (HAVE(tb, SMCHAN_A_ERROR, 4)) {
+		ev->has_error = true;
+		ev->error = nla_get_u32(tb[SMCHAN_A_ERROR]);
+	}
+}
+
+struct start_ctx {
+	bool have_id, done;
+	uint64_t id;
+	int result;
+};
+
+/* The reply of an asynchronous SESSION_START: the request id. */
+static int start_reply_cb(struct smchan_nl *h, struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tb[SMCHAN_A_MAX + 1];
+	struct start_ctx *c = arg;
+
+	if (!is_cmd(h, nlh, SMCHAN_CMD_SESSION_START) ||
+	    genlmsg_parse(nlh, 0, tb, SMCHAN_A_MAX, NULL) < 0 ||
+	    !HAVE(tb, SMCHAN_A_REQUEST_ID, 8))
+		return 0;
+	c->have_id = true;
+	c->id = nla_get_u64(tb[SMCHAN_A_REQUEST_ID]);
+	return 0;
+}
+
+static int start_event_cb(const struct smchan_event_msg *ev, void *arg)
+{
+	struct start_ctx *c = arg;
+
+	if (ev->family == SMCHAN_FAMILY_GONE) {
+		c->done = true;
+		c->result = -ENODEV;
+		return 0;
+	}
+	if (c->done || !ev->has_request_id || ev->request_id != c->id)
+		return 0;
+	if (ev->event == SMCHAN_EVENT_SESSION_UP) {
+		c->done = true;
+		c->result = 0;
+	} else if (ev->event == SMCHAN_EVENT_SESSION_FAILED) {
+		c->done = true;
+		c->result = ev->has_error && ev->error && ev->error < SMCHAN_ELIBNL ?
+			    -(int)ev->error : -EIO;
+	}
+	return 0;
+}
+
+/*
+ * ORDER: the events socket joins before the start is sent, so that the
+ * outcome cannot come before anyone listens.
+ */
 int smchan_session_start(struct smchan_nl *h, const char *name)
 {
-	return simple(h, SMCHAN_CMD_SESSION_START, name);
+	struct smchan_channel_info info;
+	struct start_ctx c = { 0 };
+	long long bound = 30000, deadline;
+	struct smchan_nl *ev;
+	struct nl_msg *msg;
+	int err;
+
+	if (!smchan_channel_get(h, name, &info) &&
+	    (info.present & SMCHAN_INFO_TIMEOUT_MS))
+		bound = (long long)info.timeout_ms * 4 + 2000;
+	ev = nl_open(true);
+	if (!ev)
+		return -errno;
+	msg = new_msg(h, SMCHAN_CMD_SESSION_START, 0);
+	if (!msg) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (nla_put_string(msg, SMCHAN_A_CHANNEL, name) < 0) {
+		nlmsg_free(msg);
+		err = -EMSGSIZE;
+		goto out;
+	}
+	err = request(h, msg, REQ_DO, start_reply_cb, &c);
+	if (err || !c.have_id)
+		goto out;	/* refused at once, or a synchronous kernel */
+	deadline = now_ms() + bound;
+	while (!c.done) {
+		long long left = deadline - now_ms();
+
+		if (left <= 0) {
+			err = -ETIMEDOUT;
+			snprintf(h->errmsg, sizeof(h->errmsg),
+				 "no outcome of the session start within %lld ms", bound);
+			goto out;
+		}
+		err = smchan_events_recv(ev, (int)left, start_event_cb, &c);
+		if (err == -ENOBUFS) {
+			/* Our event may be among the lost: the state tells. */
+			if (!smchan_channel_get(h, name, &info) &&
+			    info.state == SMCHAN_STATE_ESTABLISHED) {
+				c.done = true;
+				c.result = 0;
+			}
+			continue;
+		}
+		if (err < 0 && err != -EINTR)
+			goto out;
+	}
+	err = c.result;
+out:
+	smchan_nl_close(ev);
+	return err;
 }
 
 int smchan_session_stop(struct smchan_nl *h, const char *name)
@@ -706,8 +911,17 @@ static int transmit_done(struct smchan_nl *h, const char *channel,
 			 uint64_t id, const uint8_t *rsp, size_t len,
 			 uint32_t err)
 {
-	struct nl_msg *msg = new_msg(h, SMCHAN_CMD_TRANSMIT_DONE, len);
+	struct nl_msg *msg;
 
+	/* nla_len is 16 bits and counts its header: a longer answer would
+	 * wrap and the kernel would see another, shorter one. */
+	if (rsp && len > SMCHAN_NL_DATA_MAX) {
+		snprintf(h->errmsg, sizeof(h->errmsg),
+			 "an answer of %zu bytes: at most %d fit", len,
+			 SMCHAN_NL_DATA_MAX);
+		return -EMSGSIZE;
+	}
+	msg = new_msg(h, SMCHAN_CMD_TRANSMIT_DONE, len);
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_string(msg, SMCHAN_A_CHANNEL, channel) < 0 ||
@@ -734,24 +948,94 @@ int smchan_transport_error(struct smchan_nl *h, const char *channel,
 	return transmit_done(h, channel, request_id, NULL, 0, err);
 }
 
-static int parse_transmit(struct smchan_nl *h, struct nlmsghdr *nlh,
-			  struct smchan_transmit *t)
+void smchan_transport_bad_requests(const struct smchan_nl *h,
+				   struct smchan_bad_requests *out)
 {
-	struct nlattr *tb[SMCHAN_A_MAX + 1];
+	*out = h->bad;
+}
 
-	(void)h;
-	if (genlmsg_parse(nlh, 0, tb, SMCHAN_A_MAX, NULL) < 0 ||
-	    !tb[SMCHAN_A_CHANNEL] || !HAVE(tb, SMCHAN_A_REQUEST_ID, 8) ||
-	    !tb[SMCHAN_A_APDU])
+/*
+ * Walks the attributes itself, so that a message libnl would refuse, or
+ * whose end it would silently drop, still yields its channel and request
+ * id.  Returns 0, -EPROTO or -EMSGSIZE (then t->channel and t->request_id
+ * are set if can_answer), or -EBADMSG (not even those).
+ */
+static int parse_transmit(const struct nlmsghdr *nlh, int64_t queued_ms,
+			  struct smchan_transmit *t, bool *can_answer)
+{
+	const unsigned char *p, *end = (const unsigned char *)nlh + nlh->nlmsg_len;
+	bool have_ch = false, have_id = false, cut = false, bad = false;
+	const struct nlattr *apdu = NULL;
+
+	memset(t, 0, sizeof(*t));
+	*can_answer = false;
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
+		return -EBADMSG;
+	p = (const unsigned char *)nlh + NLMSG_HDRLEN + GENL_HDRLEN;
+	while (p < end) {
+		const struct nlattr *a = (const void *)p;
+		size_t alen, dlen;
+
+		if ((size_t)(end - p) < sizeof(*a)) {
+			cut = true;
+			break;
+		}
+		alen = a->nla_len;
+		if (alen < sizeof(*a)) {
+			bad = true;
+			break;
+		}
+		if (alen > (size_t)(end - p)) {
+			cut = true;
+			break;
+		}
+		dlen = alen - NLA_HDRLEN;
+		switch (a->nla_type & NLA_TYPE_MASK) {
+		case SMCHAN_A_CHANNEL:
+			if (!dlen || dlen > sizeof(t->channel) ||
+			    memchr(p + NLA_HDRLEN, '\0', dlen) == NULL) {
+				bad = true;
+				break;
+			}
+			memcpy(t->channel, p + NLA_HDRLEN, dlen);
+			have_ch = true;
+			break;
+		case SMCHAN_A_REQUEST_ID:
+			if (dlen != 8) {
+				bad = true;
+				break;
+			}
+			memcpy(&t->request_id, p + NLA_HDRLEN, 8);
+			have_id = true;
+			break;
+		case SMCHAN_A_APDU:
+			apdu = a;
+			break;
+		case SMCHAN_A_TIMEOUT_MS:
+			if (dlen != 4) {
+				bad = true;
+				break;
+			}
+			memcpy(&t->timeout_ms, p + NLA_HDRLEN, 4);
+			break;
+		}
+		p += NLA_ALIGN(alen);
+	}
+	*can_answer = have_ch && have_id;
+	if (!*can_answer)
+		return -EBADMSG;
+	if (cut)
+		return -EMSGSIZE;
+	if (bad || !apdu || nla_len(apdu) < 4)	/* CLA INS P1 P2 at least */
 		return -EPROTO;
-	copy_str(t->channel, sizeof(t->channel), tb[SMCHAN_A_CHANNEL]);
-	t->request_id = nla_get_u64(tb[SMCHAN_A_REQUEST_ID]);
-	t->apdu = nla_data(tb[SMCHAN_A_APDU]);
-	t->apdu_len = nla_len(tb[SMCHAN_A_APDU]);
+	t->apdu = nla_data(apdu);
+	t->apdu_len = (size_t)nla_len(apdu);
+	t->queued_ms = queued_ms;
+	t->deadline_ms = t->timeout_ms ? queued_ms + t->timeout_ms : 0;
 	return 0;
 }
 
-/* Hands out the queued requests. */
+/* Hands out the queued requests; answers those that do not parse. */
 static int drain(struct smchan_nl *h, smchan_transmit_fn fn, void *arg, int *count)
 {
 	struct pending *p;
@@ -759,13 +1043,23 @@ static int drain(struct smchan_nl *h, smchan_transmit_fn fn, void *arg, int *cou
 
 	while (!r && (p = h->head)) {
 		struct smchan_transmit t;
+		bool can_answer;
+		int err;
 
 		h->head = p->next;
 		if (!h->head)
 			h->tail = &h->head;
-		if (!parse_transmit(h, (struct nlmsghdr *)p->msg, &t)) {
+		err = parse_transmit((struct nlmsghdr *)p->msg, p->queued_ms, &t,
+				     &can_answer);
+		if (!err) {
 			(*count)++;
 			r = fn(h, &t, arg);
+		} else if (can_answer) {
+			h->bad.answered++;
+			transmit_done(h, t.channel, t.request_id, NULL, 0,
+				      (uint32_t)-err);
+		} else {
+			h->bad.dropped++;
 		}
 		free(p);
 	}
@@ -805,6 +1099,52 @@ int smchan_transport_poll(struct smchan_nl *h, int timeout_ms,
 
 /* --- Events ------------------------------------------------------------- */
 
+/*
+ * nlctrl's notifications about the smchan family: on NEWFAMILY (and
+ * NEWMCAST_GRP) the handle takes the new id and joins the new "events"
+ * group.  Returns SMCHAN_FAMILY_* (SAME: not about smchan), or a negative
+ * error when the new group cannot be joined.
+ */
+static int family_notice(struct smchan_nl *h, struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[CTRL_ATTR_MAX + 1], *g;
+	const struct genlmsghdr *gh = nlmsg_data(nlh);
+	int rem, err;
+
+	if (nlh->nlmsg_type != GENL_ID_CTRL ||
+	    nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN ||
+	    genlmsg_parse(nlh, 0, tb, CTRL_ATTR_MAX, NULL) < 0 ||
+	    !tb[CTRL_ATTR_FAMILY_NAME] ||
+	    strcmp(nla_get_string(tb[CTRL_ATTR_FAMILY_NAME]), SMCHAN_FAMILY_NAME))
+		return SMCHAN_FAMILY_SAME;
+	if (gh->cmd == CTRL_CMD_DELFAMILY) {
+		h->family = -1;
+		return SMCHAN_FAMILY_GONE;
+	}
+	if (gh->cmd != CTRL_CMD_NEWFAMILY && gh->cmd != CTRL_CMD_NEWMCAST_GRP)
+		return SMCHAN_FAMILY_SAME;
+	if (!HAVE(tb, CTRL_ATTR_FAMILY_ID, 2))
+		return SMCHAN_FAMILY_SAME;
+	h->family = nla_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	if (h->events && tb[CTRL_ATTR_MCAST_GROUPS]) {
+		nla_for_each_nested(g, tb[CTRL_ATTR_MCAST_GROUPS], rem) {
+			struct nlattr *gb[CTRL_ATTR_MCAST_GRP_MAX + 1];
+
+			if (nla_parse_nested(gb, CTRL_ATTR_MCAST_GRP_MAX, g, NULL) < 0 ||
+			    !gb[CTRL_ATTR_MCAST_GRP_NAME] ||
+			    !HAVE(gb, CTRL_ATTR_MCAST_GRP_ID, 4) ||
+			    strcmp(nla_get_string(gb[CTRL_ATTR_MCAST_GRP_NAME]),
+				   SMCHAN_MCGRP_EVENTS))
+				continue;
+			err = nl_socket_add_membership(h->sk,
+					(int)nla_get_u32(gb[CTRL_ATTR_MCAST_GRP_ID]));
+			if (err < 0)
+				return err == -NLE_PERM ? -EPERM : nlerr(err);
+		}
+	}
+	return gh->cmd == CTRL_CMD_NEWFAMILY ? SMCHAN_FAMILY_BACK : SMCHAN_FAMILY_SAME;
+}
+
 int smchan_events_recv(struct smchan_nl *h, int timeout_ms,
 		       smchan_event_fn fn, void *arg)
 {
@@ -824,23 +1164,30 @@ int smchan_events_recv(struct smchan_nl *h, int timeout_ms,
 		for (nlh = (void *)buf; nlmsg_ok(nlh, n); nlh = nlmsg_next(nlh, &n)) {
 			struct nlattr *tb[SMCHAN_A_MAX + 1];
 			struct smchan_event_msg ev;
+			int fam;
 
 			if (h->trace)
 				h->trace(nlh, nlh->nlmsg_len, h->trace_arg);
-			if (r || !is_cmd(h, nlh, SMCHAN_CMD_EVENT))
+			if (r)
+				continue;
+			fam = family_notice(h, nlh);
+			if (fam < 0) {
+				r = fam;
+				continue;
+			}
+			if (fam != SMCHAN_FAMILY_SAME) {
+				memset(&ev, 0, sizeof(ev));
+				ev.family = (uint8_t)fam;
+				count++;
+				r = fn(&ev, arg);
+				continue;
+			}
+			if (!is_cmd(h, nlh, SMCHAN_CMD_EVENT))
 				continue;
 			if (genlmsg_parse(nlh, 0, tb, SMCHAN_A_MAX, NULL) < 0 ||
 			    !HAVE(tb, SMCHAN_A_EVENT, 1))
 				continue;
-			memset(&ev, 0, sizeof(ev));
-			if (tb[SMCHAN_A_CHANNEL])
-				copy_str(ev.channel, sizeof(ev.channel),
-					 tb[SMCHAN_A_CHANNEL]);
-			ev.event = nla_get_u8(tb[SMCHAN_A_EVENT]);
-			if (HAVE(tb, SMCHAN_A_END_REASON, 1)) {
-				ev.has_end_reason = true;
-				ev.end_reason = nla_get_u8(tb[SMCHAN_A_END_REASON]);
-			}
+			parse_event(tb, &ev);
 			count++;
 			r = fn(&ev, arg);
 		}
@@ -849,6 +1196,15 @@ int smchan_events_recv(struct smchan_nl *h, int timeout_ms,
 			return r;
 	}
 	return count;
+}
+
+/* --- APDUs -------------------------------------------------------------- */
+
+uint8_t smchan_get_response_cla(uint8_t cla)
+{
+	if (cla & 0x40)		/* further interindustry: channels 4..19 */
+		return 0x40 | (cla & 0x0F);
+	return cla & 0x03;	/* first interindustry: channels 0..3 */
 }
 
 /* --- Names -------------------------------------------------------------- */
@@ -875,6 +1231,7 @@ static const char *const events[] = {
 	[SMCHAN_EVENT_SM_FAILURE] = "sm-failure",
 	[SMCHAN_EVENT_CHANNEL_NEW] = "channel-new",
 	[SMCHAN_EVENT_CHANNEL_DEL] = "channel-del",
+	[SMCHAN_EVENT_SESSION_FAILED] = "session-failed",
 };
 static const char *const reasons[] = {
 	[SMCHAN_END_NONE] = "none", [SMCHAN_END_LOCAL] = "local",

@@ -23,6 +23,12 @@
  * SESSION_START (or anything that waits for the card) for a channel it
  * relays: the kernel would wait for an answer the same process cannot
  * give.  Use a second handle.
+ *
+ * Keys and libnl's debugging.  NLCB=debug makes libnl's nl_send() print
+ * every message it sends.  A message holding a master key (CHANNEL_NEW or
+ * CHANNEL_SET with SMCHAN_CFG_MKEY) never goes through it: the library
+ * completes it and writes it with nl_sendto(), which prints nothing, and
+ * wipes it once sent.
  */
 #ifndef SMCHAN_LIB_SMCHAN_H
 #define SMCHAN_LIB_SMCHAN_H
@@ -51,6 +57,10 @@ struct smchan_nl *smchan_nl_open(void);
 /* The same, and joins the "events" multicast group. */
 struct smchan_nl *smchan_events_open(void);
 void smchan_nl_close(struct smchan_nl *h);
+/* Resolves the family (and for an events handle its "events" group, which
+ * it joins) again, after the module was reloaded.  0, -ENOENT (not
+ * registered), or another negative error. */
+int smchan_nl_reresolve(struct smchan_nl *h);
 
 /* The socket's file descriptor, for poll(). */
 int smchan_nl_fd(const struct smchan_nl *h);
@@ -87,8 +97,10 @@ enum {
 	SMCHAN_CFG_READER	= 1 << 8,	/* reader */
 };
 
-#define SMCHAN_KEYRING_MAX 256
-#define SMCHAN_READER_MAX 256
+/* Reader and keyring names: at most 127 bytes and a NUL, as in the kernel.
+ * The library refuses a longer (unterminated) name with -ENAMETOOLONG. */
+#define SMCHAN_KEYRING_MAX SMCHAN_KEYDESC_SIZE
+#define SMCHAN_READER_MAX SMCHAN_READER_SIZE
 
 /* The attributes of CHANNEL_NEW and CHANNEL_SET.  Zero it, fill in name
  * and what you set, and or the flags into present.  The caller wipes mkey
@@ -124,6 +136,7 @@ enum {
 	SMCHAN_INFO_TRANSPORT	= 1 << 11,
 	SMCHAN_INFO_STATS	= 1 << 12,
 	SMCHAN_INFO_MKEY	= 1 << 13,	/* must never happen */
+	SMCHAN_INFO_ERROR	= 1 << 14,	/* error */
 };
 
 struct smchan_stats {
@@ -144,6 +157,8 @@ struct smchan_channel_info {
 	uint64_t n;
 	uint8_t transport;		/* 1: a transport is bound */
 	struct smchan_stats stats;
+	uint32_t error;			/* state failed: why the last session
+					 * start failed (positive errno) */
 };
 
 /* info may be NULL; otherwise it receives the kernel's reply. */
@@ -161,6 +176,18 @@ int smchan_channel_dump(struct smchan_nl *h, smchan_channel_fn fn, void *arg);
 
 /* --- Sessions ---------------------------------------------------------- */
 
+/*
+ * Establishes a session and waits for the outcome: 0 once it is up, or the
+ * negative errno of the failure (-ENOENT, -ENODEV, -EPIPE, -ENOKEY at once;
+ * later, from SESSION_FAILED, e.g. -ETIMEDOUT, -EKEYREJECTED).  The kernel
+ * starts a session asynchronously: its reply carries a request id and the
+ * outcome comes as a SESSION_UP or SESSION_FAILED event with that id; this
+ * function joins the "events" group on a socket of its own before it
+ * sends, so it cannot miss the event, and waits at most the channel's
+ * timeout_ms * 4 + 2 s (-ETIMEDOUT after that; the start may still
+ * complete).  A kernel that answers with a bare ACK (the synchronous one)
+ * gets the ACK's result.
+ */
 int smchan_session_start(struct smchan_nl *h, const char *name);
 int smchan_session_stop(struct smchan_nl *h, const char *name);
 
@@ -177,7 +204,20 @@ struct smchan_transmit {
 	uint64_t request_id;
 	const uint8_t *apdu;
 	size_t apdu_len;
+	/* SMCHAN_A_TIMEOUT_MS: how long the kernel waits for this answer
+	 * from when it sent it; 0 if the kernel did not say. */
+	uint32_t timeout_ms;
+	/* CLOCK_MONOTONIC milliseconds no later than the kernel's sending:
+	 * the last time this handle saw its socket empty before it read the
+	 * request.  The request's deadline is at the earliest
+	 * queued_ms + timeout_ms: the deadline_ms below (0: no timeout_ms). */
+	int64_t queued_ms;
+	int64_t deadline_ms;
 };
+
+/* The largest answer TRANSMIT_DONE can carry: SMCHAN_NL_DATA_MAX.  Longer
+ * ones are refused with -EMSGSIZE (nothing is sent: answer the request
+ * with smchan_transport_error(EMSGSIZE) then). */
 
 /* Answers a TRANSMIT (from the handle that is bound, as the kernel
  * requires): rsp is the card's whole answer including SW1 SW2. */
@@ -186,6 +226,21 @@ int smchan_transport_reply(struct smchan_nl *h, const char *channel,
 /* Answers it with a positive errno (ETIMEDOUT, ENXIO...). */
 int smchan_transport_error(struct smchan_nl *h, const char *channel,
 			   uint64_t request_id, uint32_t err);
+
+/*
+ * A TRANSMIT that cannot be parsed is never handed to the callback.  If
+ * its channel and request id can be read, the library answers it with
+ * EMSGSIZE (an attribute runs past the end of the message) or EPROTO
+ * (anything else); otherwise it can only be dropped (the kernel times it
+ * out).  This counts the requests dropped or answered so, since the
+ * handle was opened.
+ */
+struct smchan_bad_requests {
+	unsigned long answered;		/* with EPROTO or EMSGSIZE */
+	unsigned long dropped;		/* no channel or id; or no memory */
+};
+void smchan_transport_bad_requests(const struct smchan_nl *h,
+				   struct smchan_bad_requests *out);
 
 /* Waits up to timeout_ms (-1: forever, 0: don't wait) for TRANSMIT
  * requests and calls fn for each; fn answers them (now or later) with
@@ -200,20 +255,44 @@ int smchan_transport_poll(struct smchan_nl *h, int timeout_ms,
 
 /* --- Events ------------------------------------------------------------ */
 
+/* The family's life, as nlctrl's "notify" group tells it. */
+enum {
+	SMCHAN_FAMILY_SAME = 0,		/* an event of the family */
+	SMCHAN_FAMILY_GONE,		/* unregistered: the module unloaded */
+	SMCHAN_FAMILY_BACK,		/* registered again: the handle follows
+					 * its new id and "events" group */
+};
+
 struct smchan_event_msg {
 	char channel[SMCHAN_NAME_SIZE];
-	uint8_t event;			/* enum smchan_event */
+	uint8_t event;			/* enum smchan_event; 0 with family */
 	bool has_end_reason;
 	uint8_t end_reason;		/* enum smchan_end_reason */
+	bool has_request_id;
+	uint64_t request_id;		/* SESSION_UP/FAILED of a start */
+	bool has_error;
+	uint32_t error;			/* SESSION_FAILED: positive errno */
+	uint8_t family;			/* SMCHAN_FAMILY_* */
 };
 
 /* On a handle from smchan_events_open(): waits up to timeout_ms (-1:
  * forever) and calls fn for every event received.  Returns the number of
  * events (0 on timeout) or a negative error (-ENOBUFS: events were lost
- * because the socket overflowed). */
+ * because the socket overflowed: list the channels again).
+ * smchan_events_open() also joins nlctrl's "notify" group: when the module
+ * is unloaded fn sees family SMCHAN_FAMILY_GONE, and when it is loaded
+ * again the handle re-resolves the family, joins its new "events" group
+ * and fn sees SMCHAN_FAMILY_BACK (other handles: smchan_nl_reresolve). */
 typedef int (*smchan_event_fn)(const struct smchan_event_msg *ev, void *arg);
 int smchan_events_recv(struct smchan_nl *h, int timeout_ms,
 		       smchan_event_fn fn, void *arg);
+
+/* --- APDUs ------------------------------------------------------------- */
+
+/* The CLA of a GET RESPONSE that fetches the rest of an answer to a
+ * command of class cla (ISO/IEC 7816-4 5.4.1): plain, interindustry, on
+ * the command's logical channel (0..3: 0x00..0x03, 4..19: 0x40..0x4F). */
+uint8_t smchan_get_response_cla(uint8_t cla);
 
 /* --- Names ------------------------------------------------------------- */
 
