@@ -83,6 +83,7 @@ if [ "$mode" = full ]; then
 	stage e2e-debug "$TOP/tests/e2e/run.sh" --debug 9>&- || :
 	say E2E "tests/relay: smchanctl relay + pcscd + vpcd + smchan-vcard in UML"
 	stage relay-e2e "$TOP/tests/relay/run.sh" 9>&- || :
+	stage relay-sandbox "$TOP/tests/relay/sandbox-run.sh" 9>&- || :
 fi
 
 say TIME "$mode check took $((SECONDS - start)) s"
