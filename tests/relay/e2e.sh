@@ -11,7 +11,12 @@
 #   2. 1,000-command sessions, one with a rekey limit;
 #   3. the card removed and reinserted: a clean error, then it works;
 #   4. the relay restarted;  5. pcscd restarted;
-#   6. the C example of Documentation/admin-guide.rst.
+#   6. the C example of Documentation/admin-guide.rst;
+#   7. a channel whose reader does not exist is not bound, and said so once;
+#   8. without CAP_NET_ADMIN the relay says so once and exits non-zero;
+#   9. events lost (a tiny socket buffer): the relay lists and binds anyway;
+#  10. a command whose time is up never reaches the card;
+#  11. the module reloaded under the running relay: new channels served.
 # Prints "ok:"/"FAIL:" per check and "RESULT <passed> <failed>" last.
 #
 # Environment: RELAY_N (commands per mode session, default 1000), RELAY_LONG
@@ -171,6 +176,103 @@ if out=$(smchan-example c256 2>&1) && [ "$out" = "read back: example: it work" ]
 	ok "the C example of the admin guide: $out"
 else
 	bad "smchan-example: $out"
+fi
+
+# 7. a reader that does not exist: not bound, said once
+smchanctl channel add nordr reader "No Such Reader" key-file "$R_TMP/c128.key" ||
+	rfail "channel add nordr"
+R_CHANNELS+=(nordr)
+sleep 4
+said=$(grep -c "nordr: reader \`No Such Reader' is not present" "$R_TMP/relay.log")
+if is_bound nordr; then
+	bad "the relay bound a channel whose reader does not exist"
+elif [ "$said" != 1 ]; then
+	bad "the missing reader was said $said times"
+else
+	ok "a channel whose reader does not exist stays unbound; said once"
+fi
+smchanctl channel del nordr
+
+# 8. no CAP_NET_ADMIN
+out=$(timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	--bounding-set=-all smchanctl relay --foreground 2>&1)
+rc=$?
+if [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$(grep -c CAP_NET_ADMIN <<<"$out")" = 1 ] &&
+	[ "$(wc -l <<<"$out")" = 1 ]; then
+	ok "without CAP_NET_ADMIN: exit $rc, one line: $out"
+else
+	bad "without CAP_NET_ADMIN: exit $rc, $(wc -l <<<"$out") lines: $(head -c 300 <<<"$out")"
+fi
+
+# 9. events lost: the relay's event socket gets a tiny buffer, misses
+# CHANNEL_NEW and must find the channel by listing.
+rmem=$(cat /proc/sys/net/core/rmem_max)
+stop_relay
+echo 4096 >/proc/sys/net/core/rmem_max
+start_relay
+wait_for 20 is_bound c128 && wait_for 20 is_bound c256 || bad "the relay did not come back"
+echo "$rmem" >/proc/sys/net/core/rmem_max
+kill -STOP "$RELAY_PID"
+for i in $(seq 1 12); do
+	smchanctl channel add "ev$i" reader "Virtual PCD 00 00" key-file "$R_TMP/c128.key" >/dev/null ||
+		rfail "channel add ev$i"
+	R_CHANNELS+=("ev$i")
+done
+for i in $(seq 1 11); do
+	smchanctl channel del "ev$i"
+done
+kill -CONT "$RELAY_PID"
+if wait_for 20 grep -q 'events lost' "$R_TMP/relay.log" && wait_for 20 is_bound ev12; then
+	ok "events lost (ENOBUFS): the relay listed the channels and bound the new one"
+else
+	bad "after lost events: $(grep -c 'events lost' "$R_TMP/relay.log") ENOBUFS seen; ev12 bound: $(is_bound ev12 && echo yes || echo no)"
+fi
+smchanctl channel del ev12
+stop_relay
+start_relay
+ready c128
+ready c256
+
+# 10. a command whose deadline passed while the relay waited for the card
+# (stopped) is answered ETIMEDOUT and never sent to it.
+to=$(smchanctl show c128 --json | sed -n 's/.*"timeout": \([0-9]*\).*/\1/p')
+smchanctl channel set c128 timeout 1000
+sleep 2.5	# the relay reads the channel's timeout every 2 s
+smchanctl apdu c128 00A4000C023F00 >/dev/null || bad "c128 before the deadline test"
+kill -STOP "${CARD_PID[c128]}"
+lines=$(wc -l <"$R_TMP/c128.log")
+e1=$(timeout 20 smchanctl apdu c128 00A4000C023F00 2>&1)
+e2=$(timeout 20 smchanctl apdu c128 00A4000C023F00 2>&1)
+sleep 1
+kill -CONT "${CARD_PID[c128]}"
+sleep 3
+late=$(tail -n +"$((lines + 1))" "$R_TMP/c128.log")
+if [[ $e1 != *ETIMEDOUT* ]] || [[ $e2 != *ETIMEDOUT* ]]; then
+	bad "card stopped: the application did not get ETIMEDOUT: $e1 / $e2"
+elif [ "$(grep -c . <<<"$late")" -gt 1 ] || grep -q 'ins=84' <<<"$late"; then
+	bad "commands reached the card after their deadline: $(tr '\n' ';' <<<"$late")"
+elif ! grep -q 'expired before it reached the card' "$R_TMP/relay.log"; then
+	bad "the relay did not say it refused an expired command"
+else
+	ok "a command whose time was up was answered ETIMEDOUT and never reached the card (card saw: $(tr '\n' ';' <<<"$late"))"
+fi
+smchanctl channel set c128 timeout "${to:-5000}"
+wait_for 20 smchanctl apdu c128 00A4000C023F00 || bad "c128 after the deadline test"
+
+# 11. the module reloaded under the running relay
+if [ -n "${SMCHAN_KO:-}" ]; then
+	pid=$RELAY_PID
+	rmmod smchan || bad "rmmod smchan"
+	insmod "$SMCHAN_KO" || rfail "insmod $SMCHAN_KO"
+	add_channel c128 0
+	add_channel c256 1
+	if wait_for 20 is_bound c128 && wait_for 20 is_bound c256 &&
+		wait_for 20 smchanctl apdu c128 00A4000C023F00 && kill -0 "$pid" 2>/dev/null &&
+		both reload 50; then
+		ok "module reloaded: the same relay serves the new channels"
+	else
+		bad "after the module reload: bound c128 $(is_bound c128 && echo yes || echo no); relay $(kill -0 "$pid" 2>/dev/null && echo running || echo gone)"
+	fi
 fi
 
 # The relay never logged plaintext: no written data appears in its log.

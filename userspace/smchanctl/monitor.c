@@ -28,9 +28,21 @@ static int print_event(const struct smchan_event_msg *ev, void *arg)
 		strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
 		printf("%s.%03ld ", buf, ts.tv_nsec / 1000000);
 	}
+	if (ev->family == SMCHAN_FAMILY_GONE) {
+		printf("(the smchan module was unloaded)\n");
+		fflush(stdout);
+		return 0;
+	}
+	if (ev->family == SMCHAN_FAMILY_BACK) {
+		printf("(the smchan module was loaded: following it)\n");
+		fflush(stdout);
+		return 0;
+	}
 	printf("%s: %s", ev->channel, smchan_event_name(ev->event));
 	if (ev->has_end_reason && ev->end_reason)
 		printf(" (%s)", smchan_end_reason_name(ev->end_reason));
+	if (ev->has_error)
+		printf(" (%s)", smchan_errname(-(int)ev->error));
 	putchar('\n');
 	fflush(stdout);
 	return 0;

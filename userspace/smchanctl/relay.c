@@ -6,15 +6,27 @@
  * channel with a reader gets a worker thread with its own netlink socket
  * (bound to that channel only: TRANSPORT_BIND) and its own PC/SC context.
  * A worker:
+ *   - binds its channel only once the channel's reader is present (and
+ *     says once that it is missing);
  *   - answers each TRANSMIT exactly once, with the card's whole answer
- *     (61 xx continuations fetched with plain GET RESPONSE) or an errno,
- *     holding a PC/SC transaction around the exchange;
+ *     (61 xx continuations fetched with GET RESPONSE on the command's
+ *     logical channel; at most SMCHAN_NL_DATA_MAX bytes, EMSGSIZE beyond)
+ *     or an errno, holding a PC/SC transaction around the exchange;
+ *   - never starts a command whose deadline has passed (the kernel has
+ *     answered the application already): ETIMEDOUT instead;
  *   - watches its reader (SCardGetStatusChange, every 250 ms) and reports
  *     the card inserted or removed (CARD_STATUS), so that the kernel ends
  *     the session when the card goes and starts a new one when it is back;
  *   - re-establishes its PC/SC context with backoff when pcscd goes away
  *     (SCARD_E_NO_SERVICE), and its binding when the channel is recreated.
  * Closing a worker's socket unbinds its channel.
+ *
+ * The main thread follows the family's life through nlctrl's "notify"
+ * group: when the module is unloaded it stops every worker, and when it is
+ * loaded again it re-resolves the family, joins the new "events" group
+ * and binds the channels anew, without a restart.  Lost events (ENOBUFS)
+ * are made up for by listing the channels.  Without CAP_NET_ADMIN it says
+ * so once and exits 1.
  *
  * PC/SC errors become these errnos in TRANSMIT_DONE (the application
  * reads them from /dev/smchan):
@@ -48,7 +60,7 @@
 
 #define MAX_WORKERS 64
 #define PIECE_MAX 65548		/* pcsc-lite's MAX_BUFFER_SIZE_EXTENDED */
-#define ANSWER_MAX (2 * PIECE_MAX)
+#define ANSWER_MAX SMCHAN_NL_DATA_MAX	/* what TRANSMIT_DONE can carry */
 #define STATUS_POLL_MS 250
 #define CONFIG_POLL_MS 2000
 
@@ -62,6 +74,7 @@ struct worker {
 	int used;		/* slot taken (main thread only) */
 	int quit;		/* main thread asks the worker to end */
 	int done;		/* the worker has ended */
+	unsigned int seen;	/* listing that saw it (main thread only) */
 };
 
 static struct worker workers[MAX_WORKERS];
@@ -172,7 +185,8 @@ struct relay {
 	int reported;			/* card status told the kernel: -1 none */
 	int backoff_ms;
 	long long next_ctx, next_cfg, next_bind;
-	bool said_reader, said_service, said_busy;
+	uint32_t timeout_ms;		/* the channel's, 0: unknown */
+	bool said_reader, said_service, said_busy, said_bad;
 	uint8_t *piece, *answer;
 };
 
@@ -230,6 +244,8 @@ static int refresh_config(struct relay *r)
 		return -1;
 	if (err)
 		return 0;
+	if (info.present & SMCHAN_INFO_TIMEOUT_MS)
+		r->timeout_ms = info.timeout_ms;
 	if (strcmp(info.reader, r->want)) {
 		if (r->want[0])
 			rlog(LOG_INFO, "%s: reader changed to `%s'", r->w->name, info.reader);
@@ -283,7 +299,11 @@ static void resolve_reader(struct relay *r)
 		return;
 	}
 	if (!r->reader[0] && !r->said_reader) {
-		rlog(LOG_INFO, "%s: waiting for reader `%s'", r->w->name, r->want);
+		if (r->bound)
+			rlog(LOG_INFO, "%s: waiting for reader `%s'", r->w->name, r->want);
+		else
+			rlog(LOG_WARNING, "%s: reader `%s' is not present: not relaying until it appears",
+			     r->w->name, r->want);
 		r->said_reader = true;
 	}
 }
@@ -363,11 +383,16 @@ static LONG transmit(struct relay *r, const uint8_t *cmd, size_t len, uint8_t *o
 
 /*
  * One command and its whole answer (61 xx pieces fetched and joined) in
- * one transaction.  Returns the answer's length, or -errno.
+ * one transaction, unless deadline (CLOCK_MONOTONIC ms, 0: none) has
+ * passed before the command would go to the card: -ETIMEDOUT then.
+ * Returns the answer's length, or -errno.
  */
-static long exchange(struct relay *r, const uint8_t *cmd, size_t len)
+static long exchange(struct relay *r, const uint8_t *cmd, size_t len,
+		     long long deadline)
 {
-	uint8_t gr[5] = { 0x00, 0xC0, 0x00, 0x00, 0x00 };
+	/* ISO 7816-4: GET RESPONSE on the command's logical channel. */
+	uint8_t gr[5] = { smchan_get_response_cla(len ? cmd[0] : 0), 0xC0, 0x00, 0x00, 0x00 };
+	bool too_big = false;
 	size_t total = 0;
 	DWORD n;
 	LONG rv, end;
@@ -375,6 +400,8 @@ static long exchange(struct relay *r, const uint8_t *cmd, size_t len)
 
 	if (!r->have_ctx || !r->reader[0])
 		return -ENODEV;
+	if (deadline && now_ms() >= deadline)
+		return -ETIMEDOUT;
 	if (!r->have_card) {
 		rv = connect_card(r);
 		if (rv != SCARD_S_SUCCESS)
@@ -389,9 +416,18 @@ static long exchange(struct relay *r, const uint8_t *cmd, size_t len)
 	}
 	if (rv != SCARD_S_SUCCESS)
 		goto fail;
+	/* The transaction may have waited for another application. */
+	if (deadline && now_ms() >= deadline) {
+		SCardEndTransaction(r->card, SCARD_LEAVE_CARD);
+		return -ETIMEDOUT;
+	}
 	rv = transmit(r, cmd, len, r->piece, &n);
 	while (rv == SCARD_S_SUCCESS && n >= 2 && r->piece[n - 2] == 0x61 &&
-	       total + n - 2 + PIECE_MAX <= ANSWER_MAX && ++pieces < 300) {
+	       ++pieces < 300) {
+		if (total + n - 2 > ANSWER_MAX) {
+			too_big = true;
+			break;
+		}
 		memcpy(r->answer + total, r->piece, n - 2);
 		total += n - 2;
 		gr[4] = r->piece[n - 1];
@@ -406,8 +442,11 @@ static long exchange(struct relay *r, const uint8_t *cmd, size_t len)
 			drop_card(r);
 		goto fail;
 	}
-	if (total + n > ANSWER_MAX)
+	if (too_big || total + n > ANSWER_MAX) {
+		rlog(LOG_WARNING, "%s: the card's answer is longer than %d bytes: EMSGSIZE",
+		     r->w->name, ANSWER_MAX);
 		return -EMSGSIZE;
+	}
 	memcpy(r->answer + total, r->piece, n);
 	total += n;
 	if (end != SCARD_S_SUCCESS)
@@ -429,6 +468,7 @@ fail:
 static int on_transmit(struct smchan_nl *h, const struct smchan_transmit *t, void *arg)
 {
 	struct relay *r = arg;
+	long long deadline = t->deadline_ms;
 	long n;
 	int err;
 
@@ -437,8 +477,14 @@ static int on_transmit(struct smchan_nl *h, const struct smchan_transmit *t, voi
 		smchan_transport_error(h, t->channel, t->request_id, EIO);
 		return 0;
 	}
+	/* A kernel that does not say: the channel's timeout. */
+	if (!deadline && r->timeout_ms)
+		deadline = t->queued_ms + r->timeout_ms;
 	log_hex(r->w->name, ">", t->apdu, t->apdu_len);
-	n = exchange(r, t->apdu, t->apdu_len);
+	n = exchange(r, t->apdu, t->apdu_len, deadline);
+	if (n == -ETIMEDOUT && deadline && now_ms() >= deadline)
+		rlog(LOG_WARNING, "%s: request %llu expired before it reached the card (%lld ms late): ETIMEDOUT",
+		     r->w->name, (unsigned long long)t->request_id, now_ms() - deadline);
 	if (n < 0) {
 		rlog(LOG_DEBUG, "%s: answering %s", r->w->name, smchan_errname((int)n));
 		err = smchan_transport_error(h, t->channel, t->request_id, (uint32_t)-n);
@@ -450,6 +496,9 @@ static int on_transmit(struct smchan_nl *h, const struct smchan_transmit *t, voi
 					     (size_t)n);
 		if (r->answer)
 			smchan_wipe(r->answer, (size_t)n);
+		if (err == -EMSGSIZE)	/* never a wrapped length */
+			err = smchan_transport_error(h, t->channel, t->request_id,
+						     EMSGSIZE);
 	}
 	if (err)
 		rlog(LOG_DEBUG, "%s: the kernel did not take the answer: %s%s%s",
@@ -466,6 +515,7 @@ static void try_bind(struct relay *r)
 	if (!err) {
 		r->bound = true;
 		r->reported = -1;
+		r->state = SCARD_STATE_UNAWARE;	/* tell the kernel the card's state */
 		r->said_busy = false;
 		rlog(LOG_INFO, "%s: relaying to `%s'", r->w->name, r->want);
 		return;
@@ -527,7 +577,8 @@ static void *worker_main(void *arg)
 			}
 			r.next_cfg = now + CONFIG_POLL_MS;
 		}
-		if (!r.bound && now >= r.next_bind)
+		/* Bound only while its reader is there (resolved below). */
+		if (!r.bound && now >= r.next_bind && r.reader[0])
 			try_bind(&r);
 		if (!r.have_ctx && now >= r.next_ctx)
 			try_context(&r);
@@ -542,6 +593,16 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		err = smchan_transport_poll(r.nl, STATUS_POLL_MS, on_transmit, &r);
+		if (!r.said_bad) {
+			struct smchan_bad_requests b;
+
+			smchan_transport_bad_requests(r.nl, &b);
+			if (b.answered || b.dropped) {
+				rlog(LOG_WARNING, "%s: requests the relay could not read: %lu answered with an error, %lu dropped (said once)",
+				     r.w->name, b.answered, b.dropped);
+				r.said_bad = true;
+			}
+		}
 		if (err < 0 && err != -EINTR) {
 			/* The socket broke: a new one, bound again. */
 			rlog(LOG_WARNING, "%s: netlink: %s; rebinding", r.w->name,
@@ -625,17 +686,76 @@ static void stop_worker(const char *name)
 			__atomic_store_n(&workers[i].quit, 1, __ATOMIC_RELEASE);
 }
 
+static void stop_all(void)
+{
+	int i;
+
+	for (i = 0; i < MAX_WORKERS; i++)
+		if (workers[i].used)
+			__atomic_store_n(&workers[i].quit, 1, __ATOMIC_RELEASE);
+}
+
+static unsigned int listing;	/* the number of the current listing */
+
 static int add_channel(const struct smchan_channel_info *info, void *arg)
 {
+	int i;
+
 	(void)arg;
 	start_worker(info->name);
+	for (i = 0; i < MAX_WORKERS; i++)
+		if (workers[i].used && !strcmp(workers[i].name, info->name))
+			workers[i].seen = listing;
 	return 0;
 }
 
+/* Lists the channels: a worker for each, none for a channel that is gone
+ * (its CHANNEL_DEL may have been lost). */
+static int sync_channels(struct smchan_nl *q)
+{
+	int i, err;
+
+	listing++;
+	err = smchan_channel_dump(q, add_channel, NULL);
+	if (err)
+		return err;
+	for (i = 0; i < MAX_WORKERS; i++)
+		if (workers[i].used && workers[i].seen != listing &&
+		    !__atomic_load_n(&workers[i].quit, __ATOMIC_ACQUIRE)) {
+			rlog(LOG_INFO, "%s: channel gone", workers[i].name);
+			__atomic_store_n(&workers[i].quit, 1, __ATOMIC_RELEASE);
+		}
+	return 0;
+}
+
+struct main_state {
+	struct smchan_nl *q;
+	bool family_gone;
+	long long *next_dump;
+	int err;
+};
+
 static int on_event(const struct smchan_event_msg *ev, void *arg)
 {
-	(void)arg;
-	if (ev->event == SMCHAN_EVENT_CHANNEL_NEW)
+	struct main_state *m = arg;
+	int err;
+
+	if (ev->family == SMCHAN_FAMILY_GONE) {
+		rlog(LOG_WARNING, "the smchan module was unloaded: channels unbound; waiting for it");
+		m->family_gone = true;
+		stop_all();
+	} else if (ev->family == SMCHAN_FAMILY_BACK) {
+		err = smchan_nl_reresolve(m->q);
+		if (err) {
+			rlog(LOG_ERR, "the smchan module is back, but: %s", smchan_strerror(err));
+			m->err = err;
+			return 0;
+		}
+		rlog(LOG_INFO, "the smchan module is back: binding its channels");
+		m->family_gone = false;
+		stop_all();	/* whatever they had bound is gone */
+		*m->next_dump = 0;
+	} else if (ev->event == SMCHAN_EVENT_CHANNEL_NEW)
 		start_worker(ev->channel);
 	else if (ev->event == SMCHAN_EVENT_CHANNEL_DEL)
 		stop_worker(ev->channel);
@@ -646,7 +766,20 @@ static int on_event(const struct smchan_event_msg *ev, void *arg)
 		     smchan_end_reason_name(ev->end_reason));
 	else if (ev->event == SMCHAN_EVENT_SM_FAILURE)
 		rlog(LOG_WARNING, "%s: a response failed verification", ev->channel);
+	else if (ev->event == SMCHAN_EVENT_SESSION_FAILED)
+		rlog(LOG_WARNING, "%s: a session could not be established: %s", ev->channel,
+		     ev->has_error ? strerror((int)ev->error) : "?");
 	return 0;
+}
+
+/*
+ * Every bind needs CAP_NET_ADMIN: without it each would fail with EPERM,
+ * every second, for every channel.  An unbind of no channel tells (the
+ * kernel checks the capability before it looks at the request).
+ */
+static bool may_bind(struct smchan_nl *q)
+{
+	return smchan_transport_unbind(q, "") != -EPERM;
 }
 
 static void on_signal(int sig)
@@ -659,8 +792,9 @@ int cmd_relay(int argc, char **argv)
 {
 	struct smchan_nl *ev = NULL, *q = NULL;
 	struct sigaction sa;
-	bool foreground = false;
+	bool foreground = false, said_list = false;
 	long long next_dump = 0;
+	struct main_state m = { .next_dump = &next_dump };
 	int i, err, rc = 0;
 
 	for (i = 1; i < argc; i++) {
@@ -687,6 +821,14 @@ int cmd_relay(int argc, char **argv)
 			smchan_nl_close(ev);
 		return 1;
 	}
+	if (!may_bind(q)) {
+		fprintf(stderr, "%s: relay: binding a channel needs CAP_NET_ADMIN: run the relay as root or give it that capability\n",
+			prog);
+		smchan_nl_close(ev);
+		smchan_nl_close(q);
+		return 1;
+	}
+	m.q = q;
 	if (!foreground) {
 		if (daemon(0, 0)) {
 			perror("smchanctl: daemon");
@@ -706,14 +848,23 @@ int cmd_relay(int argc, char **argv)
 		/* Subscribed first, then listed: no channel is missed. A
 		 * periodic listing also restarts workers whose channel was
 		 * deleted and recreated between two looks. */
-		if (now_ms() >= next_dump) {
-			err = smchan_channel_dump(q, add_channel, NULL);
-			if (err)
+		if (now_ms() >= next_dump && !m.family_gone) {
+			err = sync_channels(q);
+			next_dump = now_ms() + 5000;
+			if (err && !said_list)
 				rlog(LOG_WARNING, "Unable to list the channels: %s",
 				     smchan_strerror(err));
-			next_dump = now_ms() + 5000;
+			said_list = err != 0;
+			/* The family may have gone and come back unseen:
+			 * resolve it again, and list again soon. */
+			if (err && !smchan_nl_reresolve(q) && !smchan_nl_reresolve(ev)) {
+				stop_all();
+				next_dump = now_ms() + 500;
+			}
 		}
-		err = smchan_events_recv(ev, 1000, on_event, NULL);
+		err = smchan_events_recv(ev, 1000, on_event, &m);
+		if (!err && m.err)
+			err = m.err;
 		if (err == -ENOBUFS) {
 			rlog(LOG_WARNING, "events lost; listing the channels again");
 			next_dump = 0;
