@@ -771,7 +771,9 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_sm_unprotect_response);
  * @data: buffer for the decrypted D' (kmalloc'd; 65520 bytes suffice)
  * @size: size of @data
  *
- * Checks 1 to 6 of section 4, in order. A failure ends the session.
+ * Checks 1 to 6 of section 4, in order; check 1 also fails while the
+ * response to the command accepted last is still to be built. A failure
+ * ends the session and wipes its keys.
  *
  * Return: the status word: %SMCHAN_SW_OK when @plain is to be executed,
  * %SMCHAN_SW_SM_MISSING (no DO8E), %SMCHAN_SW_SM_INCORRECT (anything else);
@@ -791,8 +793,13 @@ int smchan_sm_unprotect_command(struct smchan_sm *sm,
 	int ret = SMCHAN_SW_SM_INCORRECT;
 
 	memset(plain, 0, sizeof(*plain));
-	if (!sm->established || sm->pending)		/* check 1 */
-		return SMCHAN_SW_SM_INCORRECT;
+	/*
+	 * Check 1. A command that comes while the response to command n is
+	 * still unbuilt (smchan_sm_protect_response() not called, or out of
+	 * room) fails it too, and ends the session like any other failure.
+	 */
+	if (!sm->established || sm->pending)
+		goto err_end;
 	if (parse_dos(prot->data, prot->nc, TAG_LE, &d))	/* check 2 */
 		goto err_end;
 	if (!d.mac) {					/* check 3 */
@@ -876,8 +883,10 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_sm_unprotect_command);
  * @size: size of @out
  *
  * Return: the length of the protected response; -ENOTCONN when no command
- * is pending; -EMSGSIZE when @out is too small (the session goes on); or
- * the crypto API's error, which ends the session.
+ * is pending; -EMSGSIZE when @out is too small (the session goes on: call
+ * again with room for the response, or a protected command received
+ * instead ends the session at check 1); or the crypto API's error, which
+ * ends the session.
  */
 int smchan_sm_protect_response(struct smchan_sm *sm, const u8 *r,
 			       size_t rlen, u16 sw, u32 ne, u8 *out,

@@ -5,7 +5,8 @@
  * exact status word and end the session), tampered responses to the
  * terminal (it must reject them for the listed reason and wipe its keys),
  * INITIALIZE SESSION on both sides, unprotected commands to a card just
- * reset, 61 xx chaining, and the opkey selector rules.
+ * reset, 61 xx chaining, the opkey selector rules, and a card whose
+ * response to the last command was never built.
  */
 
 #include <linux/slab.h>
@@ -493,6 +494,116 @@ static void fetch_test(struct kunit *test)
 	tv_expect_all_used(test, r);
 }
 
+/*
+ * The card in [session] has accepted the valid command 3 of [state] (checks
+ * 1 to 6 passed) and owes its protected response; @prot is that command.
+ */
+static void card_accepted(struct harness *h, struct smchan_apdu *prot)
+{
+	const struct smchan_tv_record *st;
+	struct smchan_apdu plain;
+	const u8 *apdu;
+	u32 len;
+
+	card_at(h, "session", "prefix", 2);
+	st = tv_section(h->test, NEG, "state")->records;
+	apdu = tv_bytes(h->test, st, "protected_apdu", &len);
+	KUNIT_ASSERT_EQ(h->test, smchan_apdu_parse(prot, apdu, len), 0);
+	KUNIT_ASSERT_EQ(h->test,
+			smchan_sm_unprotect_command(h->card.sm, prot, &plain,
+						    h->card.data,
+						    SMCHAN_APDU_MAX),
+			SMCHAN_SW_OK);
+	KUNIT_ASSERT_TRUE(h->test, h->card.sm->established);
+	KUNIT_ASSERT_TRUE(h->test, h->card.sm->pending);
+}
+
+/*
+ * The card's session has ended (section 4, check 1): no key left, and the
+ * valid command 3 sent again gets a bare 69 88, as after any failed check.
+ */
+static void card_ended(struct harness *h)
+{
+	const struct smchan_tv_record *st;
+	const u8 *apdu;
+	size_t n;
+	u32 len;
+
+	KUNIT_EXPECT_FALSE(h->test, h->card.sm->established);
+	KUNIT_EXPECT_FALSE(h->test, h->card.sm->pending);
+	KUNIT_EXPECT_TRUE(h->test, harness_sm_wiped(h->card.sm));
+	KUNIT_EXPECT_EQ(h->test, h->card.sm->end_reason, SMCHAN_END_VERIFY);
+
+	st = tv_section(h->test, NEG, "state")->records;
+	apdu = tv_bytes(h->test, st, "protected_apdu", &len);
+	n = harness_send(h, apdu, len);
+	KUNIT_ASSERT_EQ(h->test, n, (size_t)2);
+	KUNIT_EXPECT_EQ(h->test, get_unaligned_be16(h->piece),
+			SMCHAN_SW_SM_INCORRECT);
+	KUNIT_EXPECT_FALSE(h->test, h->card.sm->established);
+	KUNIT_EXPECT_TRUE(h->test, harness_sm_wiped(h->card.sm));
+}
+
+/* A protected command while the response to the last is unbuilt: 69 88, end */
+static void card_pending_test(struct kunit *test)
+{
+	struct harness *h = test->priv;
+	struct smchan_apdu prot, plain;
+	int ret;
+
+	/* Arrange: command 3 accepted, its response not yet built */
+	card_accepted(h, &prot);
+
+	/* Act: check 1 fails on the same, otherwise valid, command */
+	memset(&plain, 0xa5, sizeof(plain));
+	ret = smchan_sm_unprotect_command(h->card.sm, &prot, &plain,
+					  h->card.data, SMCHAN_APDU_MAX);
+
+	/* Assert */
+	KUNIT_EXPECT_EQ(test, ret, SMCHAN_SW_SM_INCORRECT);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(&plain, 0, sizeof(plain)));
+	card_ended(h);
+}
+
+/*
+ * smchan_sm_protect_response() out of room: the session goes on for a
+ * retry, but a protected command that comes instead ends it.
+ */
+static void card_lost_response_test(struct kunit *test)
+{
+	/* DO99 (4) || DO8E (10) || 90 00: one byte short */
+	const size_t size = 4 + 10 + 2 - 1;
+	struct harness *h = test->priv;
+	struct smchan_apdu prot;
+	const u8 *apdu;
+	size_t n;
+	u32 len;
+	int ret;
+
+	/* Arrange */
+	card_accepted(h, &prot);
+	ret = smchan_sm_protect_response(h->card.sm, NULL, 0, SMCHAN_SW_OK,
+					 0, h->rsp, size);
+	KUNIT_ASSERT_EQ(test, ret, -EMSGSIZE);
+	KUNIT_EXPECT_TRUE(test, h->card.sm->established);
+	KUNIT_EXPECT_TRUE(test, h->card.sm->pending);
+
+	/* Act: the terminal, with no answer, sends command 3 again */
+	apdu = tv_bytes(test, tv_section(test, NEG, "state")->records,
+			"protected_apdu", &len);
+	n = harness_send(h, apdu, len);
+
+	/* Assert: 69 88 and the session ended; no response is built now */
+	KUNIT_ASSERT_EQ(test, n, (size_t)2);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be16(h->piece),
+			SMCHAN_SW_SM_INCORRECT);
+	card_ended(h);
+	ret = smchan_sm_protect_response(h->card.sm, NULL, 0, SMCHAN_SW_OK,
+					 0, h->rsp, CARD_RSP_MAX);
+	KUNIT_EXPECT_EQ(test, ret, -ENOTCONN);
+	KUNIT_EXPECT_TRUE(test, harness_sm_wiped(h->card.sm));
+}
+
 SMCHAN_TV_PARAMS(zero_prefix, NEG, "opkey-zero-prefix");
 
 /*
@@ -639,6 +750,8 @@ static struct kunit_case smchan_negative_cases[] = {
 	KUNIT_CASE_PARAM(opkey_card_test, opkey_card_gen_params),
 	KUNIT_CASE(fetch_state_test),
 	KUNIT_CASE_PARAM(fetch_test, fetch_gen_params),
+	KUNIT_CASE(card_pending_test),
+	KUNIT_CASE(card_lost_response_test),
 	KUNIT_CASE_PARAM(zero_prefix_test, zero_prefix_gen_params),
 	KUNIT_CASE_PARAM(zero_card_test, zero_card_gen_params),
 	{}
