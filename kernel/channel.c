@@ -3,21 +3,43 @@
  * Channels: the card sessions smchan keeps, the commands that run on them
  * and the relay of their APDUs to a userspace transport.
  *
- * A command runs with the channel's lock held, from the workqueue of the
- * channel (device writes, in arrival order) or from a netlink request
- * (session start). Each APDU goes to the bound transport as a netlink
- * message with a request id and waits, for at most the channel's timeout,
- * for the one answer that id allows; the transport's death, a timeout or
- * the channel's deletion complete the request instead. Exactly one of them
- * does: whoever clears @ch->req under @ch->relay_lock completes it, while
- * still holding the lock, since the request lives on the waiter's stack.
+ * Nobody waits for a card but the channel's worker. Files queue commands
+ * (smchan_channel_submit()) and an administrator queues a session start
+ * (smchan_session_start()); the worker, a delayed work item on the
+ * freezable smchan workqueue, runs them one at a time with @ch->lock
+ * held, and reports each outcome by a callback or an event. Commands
+ * are queued per user and taken round robin, so that one user's many
+ * files cannot starve another's; a file may hold the channel for a
+ * sequence of commands (smchan_channel_hold()), for a bounded time.
  *
- * Lock order: smchan_channels_lock, then a channel's lock, then its
- * relay_lock (a spinlock: never held across anything that sleeps).
+ * Each APDU goes to the bound transport as a netlink message with a
+ * request id and waits, for at most the channel's timeout, for the one
+ * answer that id allows; the transport's death, a timeout, the loss of
+ * the session or the channel's deletion complete the request instead.
+ * Exactly one of them does: whoever clears @ch->req under @ch->relay_lock
+ * completes it, while still holding the lock, since the request lives on
+ * the worker's stack.
+ *
+ * Whatever ends a session from outside (the transport gone, the card
+ * removed, new settings, a stop, suspend) never waits for the worker: it
+ * bumps @ch->gen under @ch->relay_lock (and @ch->abort_gen when the
+ * operation in progress must fail now), and the worker ends the session
+ * before its next operation. Only deletion and suspend then take
+ * @ch->lock, which is free again as soon as the aborted relay returns.
+ *
+ * The transport is its socket, held from bind to unbind, not its port
+ * number: netlink frees the number before it tells us that the socket is
+ * gone, and hands it out again.
+ *
+ * Lock order: smchan_channels_lock, then a channel's cfg_lock, then its
+ * lock, then its queue_lock or relay_lock (spinlocks, never nested, never
+ * held across anything that sleeps).
  */
 
+#include <linux/ctype.h>
 #include <linux/errno.h>
 #include <linux/jiffies.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <kunit/visibility.h>
@@ -27,9 +49,30 @@
 
 static DEFINE_MUTEX(smchan_channels_lock);
 static LIST_HEAD(smchan_channels);
+/* Under smchan_channels_lock: the last id given, and a change count. */
+static u64 smchan_channels_last_id;
+static unsigned long smchan_channels_changes;
+
+static struct workqueue_struct *smchan_wq;
+/* Between PM_SUSPEND_PREPARE and the resume: no operation starts. */
+static bool smchan_suspended;
 
 /* Most pieces a chained response may come in: 65525 / 256, and some. */
 #define CHAIN_PIECES_MAX	300
+
+/**
+ * struct smchan_user - one user's queued commands on a channel
+ * @node: in the channel's @users, in round-robin order
+ * @uid: the user
+ * @cmds: its commands, in arrival order
+ * @n: how many
+ */
+struct smchan_user {
+	struct list_head node;
+	kuid_t uid;
+	struct list_head cmds;
+	unsigned int n;
+};
 
 /**
  * smchan_config_default() - the settings of a new channel
@@ -53,10 +96,10 @@ static void channel_free(struct kref *ref)
 	struct smchan_channel *ch = container_of(ref, struct smchan_channel,
 						 ref);
 
-	if (ch->wq)
-		destroy_workqueue(ch->wq);
+	WARN_ON(!list_empty(&ch->users) || ch->tsk);
 	smchan_sm_free(ch->sm);
 	mutex_destroy(&ch->lock);
+	mutex_destroy(&ch->cfg_lock);
 	kfree_sensitive(ch);
 }
 
@@ -64,8 +107,7 @@ static void channel_free(struct kref *ref)
  * smchan_channel_put() - drop a reference
  * @ch: the channel, or NULL
  *
- * Context: process context; the last reference frees the channel and its
- * workqueue, so it must not be dropped from that workqueue.
+ * Context: process context, no spinlock held.
  */
 void smchan_channel_put(struct smchan_channel *ch)
 {
@@ -73,6 +115,34 @@ void smchan_channel_put(struct smchan_channel *ch)
 		kref_put(&ch->ref, channel_free);
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_channel_put);
+
+/* Run the worker now (it takes a reference while queued). */
+static void kick(struct smchan_channel *ch)
+{
+	kref_get(&ch->ref);
+	if (mod_delayed_work(smchan_wq, &ch->run, 0))
+		smchan_channel_put(ch);	/* it was queued: that one counts */
+}
+
+/* Run the worker in @delay jiffies, unless it is queued already. */
+static void kick_later(struct smchan_channel *ch, unsigned long delay)
+{
+	kref_get(&ch->ref);
+	if (!queue_delayed_work(smchan_wq, &ch->run, delay))
+		smchan_channel_put(ch);
+}
+
+/**
+ * smchan_channel_flush() - wait until the worker has nothing left to do
+ * @ch: the channel
+ *
+ * For tests, and for module exit. Context: may sleep.
+ */
+void smchan_channel_flush(struct smchan_channel *ch)
+{
+	flush_delayed_work(&ch->run);
+}
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_flush);
 
 static struct smchan_channel *find(const char *name)
 {
@@ -106,30 +176,47 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_channel_get);
 
 /**
  * smchan_channel_next() - walk the channels in creation order
- * @prev: the channel returned last (its reference is dropped), or NULL to
- *	start
+ * @pos: 0 to start; then the id of the channel returned last, which the
+ *	call advances
  *
- * Return: the next channel with a reference, or NULL at the end (or when
- * @prev has been deleted meanwhile).
+ * The walk survives deletions, of the channel returned last too, and may
+ * sleep between steps: it resumes after @pos, not from a list node.
+ *
+ * Return: the next channel with a reference the caller puts, or NULL at
+ * the end.
  */
-struct smchan_channel *smchan_channel_next(struct smchan_channel *prev)
+struct smchan_channel *smchan_channel_next(u64 *pos)
 {
-	struct smchan_channel *ch = NULL;
+	struct smchan_channel *ch, *found = NULL;
 
 	mutex_lock(&smchan_channels_lock);
-	if (!prev)
-		ch = list_first_entry_or_null(&smchan_channels,
-					      struct smchan_channel, node);
-	else if (!list_empty(&prev->node) &&
-		 !list_is_last(&prev->node, &smchan_channels))
-		ch = list_next_entry(prev, node);
-	if (ch)
-		kref_get(&ch->ref);
+	list_for_each_entry(ch, &smchan_channels, node) {
+		if (ch->id > *pos) {
+			found = ch;
+			kref_get(&ch->ref);
+			*pos = ch->id;
+			break;
+		}
+	}
 	mutex_unlock(&smchan_channels_lock);
-	smchan_channel_put(prev);
-	return ch;
+	return found;
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_channel_next);
+
+/**
+ * smchan_channels_seq() - changes to the list so far, for dump checks
+ *
+ * Return: a number that changes whenever a channel is added or deleted.
+ */
+unsigned long smchan_channels_seq(void)
+{
+	unsigned long seq;
+
+	mutex_lock(&smchan_channels_lock);
+	seq = smchan_channels_changes;
+	mutex_unlock(&smchan_channels_lock);
+	return seq;
+}
 
 /* The configuration rules that do not depend on how it was given. */
 static int config_check(const struct smchan_config *cfg)
@@ -162,9 +249,70 @@ static void session_end(struct smchan_channel *ch, enum smchan_end_reason why,
 	smchan_nl_event(ch->name, SMCHAN_EVENT_SESSION_DOWN, why);
 }
 
+/* Fail the request in flight with @err. Caller holds relay_lock. */
+static void fail_request(struct smchan_channel *ch, int err)
+{
+	struct smchan_request *req = ch->req;
+
+	lockdep_assert_held(&ch->relay_lock);
+	if (!req)
+		return;
+	ch->req = NULL;
+	req->err = err;
+	complete(&req->done);
+}
+
 /*
- * Apply @fn to a copy of the settings and install the result. The copy
- * lives on the heap since it holds a key.
+ * The session is over for @why (caller holds relay_lock): the worker ends
+ * it before its next operation. With @err, the operation in progress
+ * fails too, its request in flight and every later relay with @err.
+ */
+static void lose(struct smchan_channel *ch, enum smchan_end_reason why,
+		 int err)
+{
+	lockdep_assert_held(&ch->relay_lock);
+	ch->gen++;
+	ch->lost_reason = why;
+	if (err) {
+		ch->abort_gen++;
+		ch->lost_err = err;
+		fail_request(ch, err);
+	}
+}
+
+/* End a session lost since it started. Caller holds the lock. */
+static void end_if_lost(struct smchan_channel *ch)
+{
+	enum smchan_end_reason lost = SMCHAN_END_NONE;
+
+	lockdep_assert_held(&ch->lock);
+	spin_lock(&ch->relay_lock);
+	if (ch->sm->established && ch->session_gen != ch->gen)
+		lost = ch->lost_reason;
+	ch->op_gen = ch->abort_gen;
+	spin_unlock(&ch->relay_lock);
+	if (lost)
+		session_end(ch, lost, false);
+}
+
+/*
+ * End a lost session now if the worker is not running an operation (it
+ * ends it itself when it is), else make sure it runs.
+ */
+static void end_lost_soon(struct smchan_channel *ch)
+{
+	if (mutex_trylock(&ch->lock)) {
+		end_if_lost(ch);
+		mutex_unlock(&ch->lock);
+	} else {
+		kick(ch);
+	}
+}
+
+/*
+ * Apply @fn to a copy of the settings and install the result; the
+ * session in progress is over. The copy lives on the heap since it holds
+ * a key.
  */
 static int config_apply(struct smchan_channel *ch, smchan_config_fn fn,
 			void *arg)
@@ -172,36 +320,61 @@ static int config_apply(struct smchan_channel *ch, smchan_config_fn fn,
 	struct smchan_config *cfg;
 	int ret;
 
-	lockdep_assert_held(&ch->lock);
-	cfg = kmemdup(&ch->cfg, sizeof(*cfg), GFP_KERNEL);
+	cfg = kmalloc(sizeof(*cfg), GFP_KERNEL);
 	if (!cfg)
 		return -ENOMEM;
+	mutex_lock(&ch->cfg_lock);
+	spin_lock(&ch->relay_lock);
+	memcpy(cfg, &ch->cfg, sizeof(*cfg));
+	spin_unlock(&ch->relay_lock);
 	ret = fn(cfg, arg);
 	if (!ret)
 		ret = config_check(cfg);
 	if (!ret) {
-		session_end(ch, SMCHAN_END_LOCAL, false);
 		spin_lock(&ch->relay_lock);
-		memcpy(&ch->cfg, cfg, sizeof(*cfg));
+		if (ch->dead) {
+			ret = -ENODEV;
+		} else {
+			memcpy(&ch->cfg, cfg, sizeof(*cfg));
+			ch->want_session = false;
+			lose(ch, SMCHAN_END_LOCAL, 0);
+		}
 		spin_unlock(&ch->relay_lock);
-		ch->sm->rekey_limit = cfg->rekey_limit;
 	}
+	mutex_unlock(&ch->cfg_lock);
 	kfree_sensitive(cfg);
 	return ret;
 }
 
-static bool name_valid(const char *name)
+/**
+ * smchan_channel_name_valid() - is @name a good channel name?
+ * @name: a NUL-terminated string
+ *
+ * A name smchanctl can print and a shell can pass: 1 to 15 letters,
+ * digits and "-_.:@+", not starting with '-'.
+ *
+ * Return: true if it is.
+ */
+bool smchan_channel_name_valid(const char *name)
 {
-	size_t len = strnlen(name, SMCHAN_NAME_SIZE);
+	size_t i, len = strnlen(name, SMCHAN_NAME_SIZE);
 
-	return len && len < SMCHAN_NAME_SIZE && !strchr(name, '/');
+	if (!len || len == SMCHAN_NAME_SIZE || name[0] == '-')
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(name[i]) && !strchr("-_.:@+", name[i]))
+			return false;
+	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_name_valid);
+
+static void run(struct work_struct *work);
 
 /**
  * smchan_channel_add() - create a channel
- * @name: 1 to 15 bytes, no '/'
+ * @name: 1 to 15 bytes: letters, digits and "-_.:@+", not starting with '-'
  * @fn: called on the default settings to change them (e.g. from netlink
- *	attributes), under the new channel's lock; its error is returned
+ *	attributes); its error is returned
  * @arg: for @fn
  * @chp: the new channel, with a reference the caller puts
  *
@@ -215,7 +388,7 @@ int smchan_channel_add(const char *name, smchan_config_fn fn, void *arg,
 	struct smchan_channel *ch;
 	int ret;
 
-	if (!name_valid(name))
+	if (!smchan_channel_name_valid(name))
 		return -EINVAL;
 	ch = kzalloc(sizeof(*ch), GFP_KERNEL);
 	if (!ch)
@@ -223,7 +396,12 @@ int smchan_channel_add(const char *name, smchan_config_fn fn, void *arg,
 	kref_init(&ch->ref);
 	INIT_LIST_HEAD(&ch->node);
 	strscpy(ch->name, name, sizeof(ch->name));
+	INIT_DELAYED_WORK(&ch->run, run);
 	mutex_init(&ch->lock);
+	mutex_init(&ch->cfg_lock);
+	spin_lock_init(&ch->queue_lock);
+	INIT_LIST_HEAD(&ch->users);
+	init_waitqueue_head(&ch->hold_wait);
 	spin_lock_init(&ch->relay_lock);
 	ch->state = SMCHAN_STATE_IDLE;
 	smchan_config_default(&ch->cfg);
@@ -234,15 +412,7 @@ int smchan_channel_add(const char *name, smchan_config_fn fn, void *arg,
 		ch->sm = NULL;
 		goto err_put;
 	}
-	ch->wq = alloc_ordered_workqueue("smchan-%s", 0, name);
-	if (!ch->wq) {
-		ret = -ENOMEM;
-		goto err_put;
-	}
-
-	mutex_lock(&ch->lock);
 	ret = config_apply(ch, fn, arg);
-	mutex_unlock(&ch->lock);
 	if (ret)
 		goto err_put;
 
@@ -252,6 +422,8 @@ int smchan_channel_add(const char *name, smchan_config_fn fn, void *arg,
 		ret = -EEXIST;
 		goto err_put;
 	}
+	ch->id = ++smchan_channels_last_id;
+	smchan_channels_changes++;
 	list_add_tail(&ch->node, &smchan_channels);
 	kref_get(&ch->ref);		/* the list's */
 	mutex_unlock(&smchan_channels_lock);
@@ -273,60 +445,75 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_channel_add);
  *	returned and nothing changes
  * @arg: for @fn
  *
- * A change ends the session in progress.
+ * A change ends the session: at once if no command is running, else as
+ * soon as the running one is over. Never waits for the card.
  *
  * Return: 0; -ENODEV if the channel was deleted; -EINVAL for settings that
- * do not fit together; or the error of @fn.
+ * do not fit together; -ENOMEM; or the error of @fn.
  */
 int smchan_channel_set(struct smchan_channel *ch, smchan_config_fn fn,
 		       void *arg)
 {
-	int ret = -ENODEV;
+	int ret = config_apply(ch, fn, arg);
 
-	mutex_lock(&ch->lock);
-	if (!ch->dead)
-		ret = config_apply(ch, fn, arg);
-	mutex_unlock(&ch->lock);
+	if (!ret)
+		end_lost_soon(ch);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_channel_set);
 
-/* Fail the request in flight with @err. Caller holds relay_lock. */
-static void fail_request(struct smchan_channel *ch, int err)
+/* Unbind under relay_lock; the caller puts the socket returned. */
+static struct sock *unbind(struct smchan_channel *ch)
 {
-	struct smchan_request *req = ch->req;
+	struct sock *sk = ch->tsk;
 
 	lockdep_assert_held(&ch->relay_lock);
-	if (!req)
-		return;
-	ch->req = NULL;
-	req->err = err;
-	complete(&req->done);
+	ch->tsk = NULL;
+	ch->portid = 0;
+	lose(ch, SMCHAN_END_TRANSPORT, -EPIPE);
+	return sk;
 }
 
 /**
  * smchan_channel_del() - delete a channel
  * @ch: the channel (the caller's reference stays the caller's)
  *
- * The command in flight fails with -ENODEV, the session ends, the key is
- * wiped; files attached to the channel get -ENODEV from then on.
+ * The command in flight fails with -ENODEV, so do the queued ones; the
+ * session ends and the key is wiped before this returns; files attached
+ * to the channel get -ENODEV from then on.
+ *
+ * Context: may sleep, but not for the card: only for the worker to see
+ * its relay fail.
  */
 void smchan_channel_del(struct smchan_channel *ch)
 {
+	struct sock *sk = NULL;
 	bool listed;
 
 	mutex_lock(&smchan_channels_lock);
 	listed = !list_empty(&ch->node);
 	list_del_init(&ch->node);
+	if (listed)
+		smchan_channels_changes++;
 	mutex_unlock(&smchan_channels_lock);
 	if (!listed)
 		return;
 
 	spin_lock(&ch->relay_lock);
 	WRITE_ONCE(ch->dead, true);
-	ch->portid = 0;
+	ch->want_session = false;
+	if (ch->tsk)
+		sk = unbind(ch);
 	fail_request(ch, -ENODEV);
 	spin_unlock(&ch->relay_lock);
+	if (sk)
+		sock_put(sk);
+
+	spin_lock(&ch->queue_lock);
+	ch->holder = NULL;
+	ch->start_id = 0;
+	spin_unlock(&ch->queue_lock);
+	wake_up_all(&ch->hold_wait);
 
 	mutex_lock(&ch->lock);
 	session_end(ch, SMCHAN_END_LOCAL, false);
@@ -337,6 +524,7 @@ void smchan_channel_del(struct smchan_channel *ch)
 	spin_unlock(&ch->relay_lock);
 	mutex_unlock(&ch->lock);
 
+	kick(ch);	/* fails what is still queued with -ENODEV */
 	smchan_nl_event(ch->name, SMCHAN_EVENT_CHANNEL_DEL, SMCHAN_END_NONE);
 	smchan_channel_put(ch);		/* the list's */
 }
@@ -348,8 +536,9 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_channel_del);
 void smchan_channel_del_all(void)
 {
 	struct smchan_channel *ch;
+	u64 pos = 0;
 
-	while ((ch = smchan_channel_next(NULL))) {
+	while ((ch = smchan_channel_next(&pos))) {
 		smchan_channel_del(ch);
 		smchan_channel_put(ch);
 	}
@@ -368,10 +557,12 @@ void smchan_channel_info(struct smchan_channel *ch,
 			 struct smchan_channel_info *info)
 {
 	memset(info, 0, sizeof(*info));
+	info->id = ch->id;
 	strscpy(info->name, ch->name, sizeof(info->name));
 	spin_lock(&ch->relay_lock);
 	info->cfg = ch->cfg;
-	info->transport = ch->portid;
+	info->transport = ch->tsk;
+	info->last_err = ch->last_err;
 	spin_unlock(&ch->relay_lock);
 	memzero_explicit(info->cfg.mkey, sizeof(info->cfg.mkey));
 	info->state = READ_ONCE(ch->state);
@@ -386,41 +577,57 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_channel_info);
 /*
  * One APDU to the transport and its answer in *@rsp (kmalloc'd), or
  * -EPIPE (no transport, or it went away), -ETIMEDOUT, -ENODEV (channel
- * deleted), -EINTR (killed), or the transport's own error.
+ * deleted), what the loss of the session since the operation began says
+ * (-EPIPE, -ENXIO card removed, -ECANCELED suspend), or the transport's
+ * own error.
  */
 static int relay(struct smchan_channel *ch, const u8 *apdu, size_t len,
 		 u8 **rsp)
 {
-	unsigned long timeout = msecs_to_jiffies(ch->cfg.timeout_ms);
 	struct smchan_request req = {};
-	long left;
-	u32 portid;
+	u32 portid = 0, tmo;
 	int ret;
 
 	lockdep_assert_held(&ch->lock);
 	init_completion(&req.done);
 	spin_lock(&ch->relay_lock);
-	portid = ch->portid;
-	if (portid) {
+	tmo = ch->cfg.timeout_ms;
+	if (ch->dead)
+		ret = -ENODEV;
+	else if (ch->abort_gen != ch->op_gen)
+		ret = ch->lost_err;
+	else if (!ch->tsk || sock_flag(ch->tsk, SOCK_DEAD))
+		ret = -EPIPE;	/* closing: its port may be someone else's */
+	else
+		ret = 0;
+	if (!ret) {
+		portid = ch->portid;
 		req.id = ++ch->next_id;
 		ch->req = &req;
 	}
 	spin_unlock(&ch->relay_lock);
-	if (!portid)
-		return -EPIPE;
+	if (ret)
+		return ret;
 
 	if (ch->transmit)
 		ret = ch->transmit(ch, portid, req.id, apdu, len);
 	else
-		ret = smchan_nl_transmit(portid, ch->name, req.id, apdu, len);
-	if (ret)
-		left = 0;
-	else
-		left = wait_for_completion_killable_timeout(&req.done, timeout);
+		ret = smchan_nl_transmit(portid, ch->name, req.id, apdu, len,
+					 tmo);
+	if (!ret)
+		wait_for_completion_timeout(&req.done, msecs_to_jiffies(tmo));
 
+	/*
+	 * Not sent: a full receive queue or no memory is not a lost
+	 * transport (-ENOBUFS); a socket gone is (-EPIPE).
+	 */
+	if (ret == -ENOMEM || ret == -ENOBUFS || ret == -EAGAIN)
+		ret = -ENOBUFS;
+	else if (ret)
+		ret = -EPIPE;
 	spin_lock(&ch->relay_lock);
 	if (ch->req == &req)
-		fail_request(ch, ret ? -EPIPE : left ? -EINTR : -ETIMEDOUT);
+		fail_request(ch, ret ?: -ETIMEDOUT);
 	spin_unlock(&ch->relay_lock);
 
 	if (req.err) {
@@ -483,10 +690,9 @@ static int exchange(struct smchan_channel *ch, const u8 *apdu, size_t len,
  * or its CC is wrong (the two sides do not share MKEY), or the transport's
  * error.
  */
-static int establish(struct smchan_channel *ch)
+static int establish(struct smchan_channel *ch, u64 start_id)
 {
-	struct smchan_config *cfg = &ch->cfg;
-	unsigned int klen = cfg->suite == SMCHAN_SUITE_AES128 ? 16 : 32;
+	struct smchan_config *cfg;
 	struct smchan_init *ini;
 	u8 *cmd = NULL, *rsp = NULL;
 	u64 gen;
@@ -494,19 +700,25 @@ static int establish(struct smchan_channel *ch)
 
 	lockdep_assert_held(&ch->lock);
 	smchan_sm_end(ch->sm, SMCHAN_END_NONE);
-	if (!cfg->mkey_len)
-		return -ENOKEY;
 	WRITE_ONCE(ch->state, SMCHAN_STATE_ESTABLISHING);
-	spin_lock(&ch->relay_lock);
-	gen = ch->transport_gen;
-	spin_unlock(&ch->relay_lock);
-
+	/* The settings of this session: a change later ends it. */
+	cfg = kmalloc(sizeof(*cfg), GFP_KERNEL);
 	ini = kzalloc(sizeof(*ini), GFP_KERNEL);
 	cmd = kmalloc(SMCHAN_INIT_APDU_MAX, GFP_KERNEL);
 	ret = -ENOMEM;
-	if (!ini || !cmd)
+	if (!cfg || !ini || !cmd)
 		goto out;
-	ret = smchan_init_prepare(ini, cfg->mode, klen, cfg->group_n);
+	spin_lock(&ch->relay_lock);
+	memcpy(cfg, &ch->cfg, sizeof(*cfg));
+	gen = ch->gen;
+	spin_unlock(&ch->relay_lock);
+	ret = -ENOKEY;
+	if (!cfg->mkey_len)
+		goto out;
+
+	ret = smchan_init_prepare(ini, cfg->mode,
+				  cfg->suite == SMCHAN_SUITE_AES128 ? 16 : 32,
+				  cfg->group_n);
 	if (ret)
 		goto out;
 
@@ -539,43 +751,34 @@ out:
 	}
 	kfree_sensitive(cmd);
 	kfree_sensitive(rsp);
+	if (!ret)
+		ch->sm->rekey_limit = cfg->rekey_limit;
+	kfree_sensitive(cfg);
+	spin_lock(&ch->relay_lock);
+	ch->last_err = ret;
+	spin_unlock(&ch->relay_lock);
 	if (ret) {
 		smchan_sm_end(ch->sm, SMCHAN_END_NONE);
 		WRITE_ONCE(ch->state, SMCHAN_STATE_FAILED);
+		smchan_nl_session_event(ch->name, SMCHAN_EVENT_SESSION_FAILED,
+					start_id, ret);
 		return ret;
 	}
-	ch->sm->rekey_limit = cfg->rekey_limit;
 	ch->session_gen = gen;
 	WRITE_ONCE(ch->state, SMCHAN_STATE_ESTABLISHED);
 	WRITE_ONCE(ch->stats.sessions, ch->stats.sessions + 1);
-	smchan_nl_event(ch->name, SMCHAN_EVENT_SESSION_UP, SMCHAN_END_NONE);
+	smchan_nl_session_event(ch->name, SMCHAN_EVENT_SESSION_UP, start_id, 0);
 	return 0;
-}
-
-/*
- * Make sure a session is there for the next command: end one whose
- * transport or card went away, start one if allowed.
- */
-/* End a session whose transport or card went away since it started. */
-static void end_if_lost(struct smchan_channel *ch)
-{
-	enum smchan_end_reason lost = SMCHAN_END_NONE;
-
-	lockdep_assert_held(&ch->lock);
-	spin_lock(&ch->relay_lock);
-	if (ch->sm->established && ch->session_gen != ch->transport_gen)
-		lost = ch->lost_reason;
-	spin_unlock(&ch->relay_lock);
-	if (lost)
-		session_end(ch, lost, false);
 }
 
 static int need_session(struct smchan_channel *ch)
 {
+	bool want;
+
 	lockdep_assert_held(&ch->lock);
-	if (ch->dead)
-		return -ENODEV;
-	end_if_lost(ch);
+	spin_lock(&ch->relay_lock);
+	want = ch->cfg.auto_establish || ch->want_session;
+	spin_unlock(&ch->relay_lock);
 
 	if (ch->sm->established)
 		return 0;
@@ -583,11 +786,33 @@ static int need_session(struct smchan_channel *ch)
 		/* The rekey limit: section 6 again, whatever auto-establish. */
 		WRITE_ONCE(ch->stats.reinits, ch->stats.reinits + 1);
 		smchan_nl_event(ch->name, SMCHAN_EVENT_REKEY, SMCHAN_END_LIMIT);
-		return establish(ch);
+		return establish(ch, 0);
 	}
-	if (!ch->cfg.auto_establish)
+	if (!want)
 		return -ENOTCONN;
-	return establish(ch);
+	return establish(ch, 0);
+}
+
+/*
+ * The length of the protected command for Nc bytes of D' and Le (sm.c,
+ * PROTOCOL.md section 5): DO87 with its padding, DO97, DO8E, and Lc and
+ * Le, extended when the body or Le needs it. It must fit a netlink
+ * attribute: so with Le > 256, Nc is at most 65487 (xor, ratchet) or
+ * 65486 (list, opkey, which add a selector byte), not 65503 and 65502.
+ */
+static size_t protected_len(size_t dlen, u32 ne)
+{
+	size_t clen = (dlen / SMCHAN_BLOCK + 1) * SMCHAN_BLOCK, body = 0;
+	bool ext;
+
+	if (dlen)
+		body = 1 + (1 + clen < 0x80 ? 1 : 1 + clen < 0x100 ? 2 : 3) +
+		       1 + clen;
+	body += 2 + 8;
+	if (ne)
+		body += ne <= 256 ? 3 : 4;
+	ext = body > 255 || ne > 256;
+	return 4 + (ext ? 3 : 1) + body + (ext ? 2 : 1);
 }
 
 /**
@@ -595,31 +820,33 @@ static int need_session(struct smchan_channel *ch)
  * @ch: the channel
  * @apdu: the parsed plain command
  *
- * The checks write() makes before queueing; smchan_channel_command()
- * makes them again when the command runs.
+ * The checks write() makes before queueing; the worker makes them again
+ * when the command runs.
  *
  * Return: 0; -ENODEV channel deleted; -EINVAL class not plain; -EMSGSIZE
- * data too large for the mode; -EPIPE no transport; -ENOTCONN no session
- * and auto-establish off.
+ * data too large for the mode or for the relay; -EPIPE no transport;
+ * -ENOTCONN no session and auto-establish off.
  */
 int smchan_channel_check(struct smchan_channel *ch,
 			 const struct smchan_apdu *apdu)
 {
+	bool transport, autoest, dead, sel;
 	enum smchan_mode mode;
-	bool transport, autoest;
 
 	spin_lock(&ch->relay_lock);
 	mode = ch->cfg.mode;
-	transport = ch->portid;
-	autoest = ch->cfg.auto_establish;
+	transport = ch->tsk;
+	autoest = ch->cfg.auto_establish || ch->want_session;
+	dead = ch->dead;
 	spin_unlock(&ch->relay_lock);
 
-	if (READ_ONCE(ch->dead))
+	if (dead)
 		return -ENODEV;
 	if (smchan_cla_class(apdu->cla) != SMCHAN_CLA_PLAIN)
 		return -EINVAL;
-	if (apdu->nc + (mode == SMCHAN_MODE_LIST ||
-			mode == SMCHAN_MODE_OPKEY) > SMCHAN_DPRIME_MAX)
+	sel = mode == SMCHAN_MODE_LIST || mode == SMCHAN_MODE_OPKEY;
+	if (apdu->nc + sel > SMCHAN_DPRIME_MAX ||
+	    protected_len(apdu->nc + sel, apdu->ne) > SMCHAN_NL_DATA_MAX)
 		return -EMSGSIZE;
 	if (!transport)
 		return -EPIPE;
@@ -629,27 +856,16 @@ int smchan_channel_check(struct smchan_channel *ch,
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_channel_check);
 
-/**
- * smchan_channel_command() - run one plain command under SM
- * @ch: the channel
- * @apdu: the plain command APDU
- * @len: its length
- * @rsp: on success, R || SW1 SW2 (kmalloc'd; the caller wipes and frees it)
- *
- * Establishes a session first if there is none and that is allowed.
- *
- * Context: process context; sleeps for up to the channel's timeout per
- * APDU relayed.
- * Return: the length of *@rsp, or a negative errno: -EINVAL malformed APDU
- * or class not plain; -EMSGSIZE too large; -ENOTCONN no session and
- * auto-establish off; -ENOKEY no master key; -EKEYREJECTED the card
- * refused the session; -EPIPE no transport, or it went away; -ETIMEDOUT;
- * -EBADMSG the response failed verification or the card refused the
- * command (its outcome is unknown: the session has ended); -ENODEV the
- * channel was deleted; or the transport's error.
+/*
+ * One plain command under SM, with the lock held: the length of *@rsp
+ * (R || SW1 SW2, kmalloc'd), or a negative errno (see
+ * Documentation/userspace-api.rst): -EINVAL, -EMSGSIZE, -ENOTCONN,
+ * -ENOKEY, -EKEYREJECTED, -EPIPE, -ETIMEDOUT, -EBADMSG (the outcome is
+ * unknown, the session has ended), -ENODEV, -ECANCELED, or the
+ * transport's error.
  */
-int smchan_channel_command(struct smchan_channel *ch, const u8 *apdu,
-			   size_t len, u8 **rsp)
+static int command(struct smchan_channel *ch, const u8 *apdu, size_t len,
+		   u8 **rsp)
 {
 	struct smchan_apdu plain;
 	u8 *cmd = NULL, *prsp = NULL, *out = NULL;
@@ -657,11 +873,10 @@ int smchan_channel_command(struct smchan_channel *ch, const u8 *apdu,
 	int ret, n;
 	u8 s;
 
+	lockdep_assert_held(&ch->lock);
 	ret = smchan_apdu_parse(&plain, apdu, len);
 	if (ret)
 		return ret;
-
-	mutex_lock(&ch->lock);
 	ret = smchan_channel_check(ch, &plain);
 	if (ret == -ENOTCONN || ret == -EPIPE)
 		ret = 0;		/* need_session() decides */
@@ -670,16 +885,21 @@ int smchan_channel_command(struct smchan_channel *ch, const u8 *apdu,
 	if (!ret)
 		ret = smchan_sm_draw_selector(ch->sm, &s);
 	if (ret)
-		goto out_unlock;
+		return ret;
 
 	ret = -ENOMEM;
 	cmd = kmalloc(plain.nc + 64, GFP_KERNEL);
-	if (!cmd)
-		goto out_unlock;
+	if (!cmd) {
+		session_end(ch, SMCHAN_END_LOCAL, true);
+		goto out;
+	}
 	ret = smchan_sm_protect_command(ch->sm, &plain, s, cmd,
 					plain.nc + 64);
-	if (ret < 0)
-		goto out_unlock;
+	if (ret < 0) {
+		/* The engine has ended its session: say so. */
+		session_end(ch, ch->sm->end_reason, true);
+		goto out;
+	}
 
 	n = exchange(ch, cmd, ret, &prsp);
 	if (n < 0) {
@@ -688,14 +908,14 @@ int smchan_channel_command(struct smchan_channel *ch, const u8 *apdu,
 		why = ret == -ENODEV ? SMCHAN_END_LOCAL :
 		      ret == -EBADMSG ? SMCHAN_END_VERIFY : SMCHAN_END_TRANSPORT;
 		session_end(ch, why, true);
-		goto out_unlock;
+		goto out;
 	}
 
 	ret = -ENOMEM;
 	out = kmalloc(n, GFP_KERNEL);
 	if (!out) {
 		session_end(ch, SMCHAN_END_LOCAL, true);
-		goto out_unlock;
+		goto out;
 	}
 	ret = smchan_sm_unprotect_response(ch->sm, prsp, n, out, n);
 	if (ret < 0) {
@@ -704,7 +924,7 @@ int smchan_channel_command(struct smchan_channel *ch, const u8 *apdu,
 		smchan_nl_event(ch->name, SMCHAN_EVENT_SM_FAILURE, why);
 		session_end(ch, why, true);
 		ret = -EBADMSG;
-		goto out_unlock;
+		goto out;
 	}
 	WRITE_ONCE(ch->stats.commands, ch->stats.commands + 1);
 	if (!ch->sm->established) {
@@ -718,34 +938,324 @@ int smchan_channel_command(struct smchan_channel *ch, const u8 *apdu,
 	/* A card removed or a transport lost meanwhile: the session too. */
 	end_if_lost(ch);
 
-out_unlock:
-	mutex_unlock(&ch->lock);
+out:
 	kfree_sensitive(cmd);
 	kfree_sensitive(prsp);
 	kfree_sensitive(out);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(smchan_channel_command);
+
+/* The session start asked for as @id: a new session now. */
+static void run_start(struct smchan_channel *ch, u64 id)
+{
+	bool dead;
+	int ret;
+
+	lockdep_assert_held(&ch->lock);
+	session_end(ch, SMCHAN_END_LOCAL, false);
+	spin_lock(&ch->relay_lock);
+	dead = ch->dead;
+	spin_unlock(&ch->relay_lock);
+	if (dead) {
+		smchan_nl_session_event(ch->name, SMCHAN_EVENT_SESSION_FAILED,
+					id, -ENODEV);
+		return;
+	}
+	ret = establish(ch, id);
+	spin_lock(&ch->relay_lock);
+	ch->want_session = !ret && !ch->dead;
+	spin_unlock(&ch->relay_lock);
+}
+
+/*
+ * The next command to run, under queue_lock: the holder's, if a file
+ * holds the channel; else the oldest of the user whose turn it is, who
+ * then goes to the back. NULL if none may run now; *@retry then says in
+ * how many jiffies a hold ends that keeps others waiting.
+ */
+static struct smchan_command *next_cmd(struct smchan_channel *ch,
+				       unsigned long *retry)
+{
+	struct smchan_user *u;
+	struct smchan_command *cmd;
+
+	lockdep_assert_held(&ch->queue_lock);
+	if (ch->holder && time_after_eq(jiffies, ch->hold_until)) {
+		ch->holder = NULL;
+		wake_up_all(&ch->hold_wait);
+	}
+	list_for_each_entry(u, &ch->users, node) {
+		list_for_each_entry(cmd, &u->cmds, node) {
+			if (ch->holder && cmd->owner != ch->holder)
+				continue;
+			list_del_init(&cmd->node);
+			if (--u->n) {
+				list_move_tail(&u->node, &ch->users);
+			} else {
+				list_del(&u->node);
+				kfree(u);
+			}
+			return cmd;
+		}
+	}
+	if (ch->holder && !list_empty(&ch->users))
+		*retry = ch->hold_until - jiffies;
+	return NULL;
+}
+
+/*
+ * The worker: session starts first, then commands, one at a time, until
+ * none may run. Nothing starts while the system suspends (the workqueue
+ * is freezable, and this stops it short of the freezer).
+ */
+static void run(struct work_struct *work)
+{
+	struct smchan_channel *ch = container_of(to_delayed_work(work),
+						 struct smchan_channel, run);
+	struct smchan_command *cmd;
+	unsigned long retry;
+	u64 start;
+	u8 *rsp;
+	int ret;
+
+	while (!READ_ONCE(smchan_suspended)) {
+		retry = 0;
+		mutex_lock(&ch->lock);
+		end_if_lost(ch);
+		spin_lock(&ch->queue_lock);
+		start = ch->start_id;
+		ch->start_id = 0;
+		cmd = start ? NULL : next_cmd(ch, &retry);
+		spin_unlock(&ch->queue_lock);
+		if (start) {
+			run_start(ch, start);
+			mutex_unlock(&ch->lock);
+			continue;
+		}
+		if (!cmd) {
+			mutex_unlock(&ch->lock);
+			if (retry)
+				kick_later(ch, retry);
+			break;
+		}
+		rsp = NULL;
+		ret = command(ch, cmd->apdu, cmd->len, &rsp);
+		mutex_unlock(&ch->lock);
+		cmd->done(cmd, ret, rsp);
+		cond_resched();
+	}
+	smchan_channel_put(ch);
+}
 
 /**
- * smchan_session_start() - establish a new session now
+ * smchan_channel_submit() - queue a plain command
  * @ch: the channel
+ * @cmd: the command, with @uid, @owner, @apdu, @len and @done set; the
+ *	caller keeps it (and what @done needs) alive until @done, or until
+ *	smchan_channel_cancel() returns true
  *
- * Any session in progress ends first.
+ * A zero return means that exactly one call of @cmd->done follows, unless
+ * smchan_channel_cancel() takes the command back.
  *
- * Return: 0, or an error of smchan_channel_command() about establishment.
+ * Return: 0; -ENODEV channel deleted; -EAGAIN the user has
+ * %SMCHAN_QUEUE_MAX commands queued; -ENOMEM.
  */
-int smchan_session_start(struct smchan_channel *ch)
+int smchan_channel_submit(struct smchan_channel *ch, struct smchan_command *cmd)
 {
-	int ret = -ENODEV;
+	struct smchan_user *u, *nu;
+	int ret = 0;
 
-	mutex_lock(&ch->lock);
-	if (!ch->dead) {
-		session_end(ch, SMCHAN_END_LOCAL, false);
-		ret = establish(ch);
+	nu = kmalloc(sizeof(*nu), GFP_KERNEL);
+	if (!nu)
+		return -ENOMEM;
+	spin_lock(&ch->queue_lock);
+	list_for_each_entry(u, &ch->users, node)
+		if (uid_eq(u->uid, cmd->uid))
+			goto found;
+	u = nu;
+	nu = NULL;
+	u->uid = cmd->uid;
+	u->n = 0;
+	INIT_LIST_HEAD(&u->cmds);
+	list_add_tail(&u->node, &ch->users);
+found:
+	if (READ_ONCE(ch->dead)) {
+		ret = -ENODEV;
+	} else if (u->n >= SMCHAN_QUEUE_MAX) {
+		ret = -EAGAIN;
+	} else {
+		list_add_tail(&cmd->node, &u->cmds);
+		u->n++;
 	}
-	mutex_unlock(&ch->lock);
+	if (!u->n) {
+		list_del(&u->node);
+		kfree(u);
+	}
+	spin_unlock(&ch->queue_lock);
+	kfree(nu);
+	if (!ret)
+		kick(ch);
 	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_submit);
+
+/**
+ * smchan_channel_cancel() - take back a command that has not started
+ * @ch: the channel
+ * @cmd: a command smchan_channel_submit() queued
+ *
+ * Return: true if it was still queued: its @done will not be called;
+ * false if it runs or has run: @done is called, or has been.
+ */
+bool smchan_channel_cancel(struct smchan_channel *ch, struct smchan_command *cmd)
+{
+	struct smchan_user *u;
+	bool queued = false;
+
+	spin_lock(&ch->queue_lock);
+	list_for_each_entry(u, &ch->users, node) {
+		if (!uid_eq(u->uid, cmd->uid) || list_empty(&cmd->node))
+			continue;
+		list_del_init(&cmd->node);
+		queued = true;
+		if (!--u->n) {
+			list_del(&u->node);
+			kfree(u);
+		}
+		break;
+	}
+	spin_unlock(&ch->queue_lock);
+	return queued;
+}
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_cancel);
+
+/* Can @owner take the hold? Under queue_lock. */
+static bool hold_free(struct smchan_channel *ch, const void *owner)
+{
+	if (ch->holder && time_after_eq(jiffies, ch->hold_until))
+		ch->holder = NULL;
+	return !ch->holder || ch->holder == owner || ch->dead;
+}
+
+static bool hold_ready(struct smchan_channel *ch, const void *owner)
+{
+	bool ready;
+
+	spin_lock(&ch->queue_lock);
+	ready = hold_free(ch, owner);
+	spin_unlock(&ch->queue_lock);
+	return ready;
+}
+
+/**
+ * smchan_channel_hold() - hold the channel for @owner's commands
+ * @ch: the channel
+ * @owner: the file
+ * @ms: for how long, 1..%SMCHAN_HOLD_MAX_MS (a hold @owner has already
+ *	is renewed for @ms)
+ * @nonblock: do not wait for another holder
+ *
+ * While @owner holds the channel, only its commands run; the command
+ * running when the hold begins finishes first.
+ *
+ * Return: 0; -EINVAL for @ms out of range; -EAGAIN another file holds it
+ * and @nonblock; -ERESTARTSYS a signal came while waiting; -ENODEV the
+ * channel was deleted.
+ */
+int smchan_channel_hold(struct smchan_channel *ch, const void *owner,
+			unsigned int ms, bool nonblock)
+{
+	unsigned long left;
+	int ret;
+
+	if (!ms || ms > SMCHAN_HOLD_MAX_MS)
+		return -EINVAL;
+	spin_lock(&ch->queue_lock);
+	while (!hold_free(ch, owner)) {
+		left = ch->hold_until - jiffies;
+		spin_unlock(&ch->queue_lock);
+		if (nonblock)
+			return -EAGAIN;
+		if (wait_event_interruptible_timeout(ch->hold_wait,
+						     hold_ready(ch, owner),
+						     left) < 0)
+			return -ERESTARTSYS;
+		spin_lock(&ch->queue_lock);
+	}
+	if (READ_ONCE(ch->dead)) {
+		ret = -ENODEV;
+	} else {
+		ch->holder = owner;
+		ch->hold_until = jiffies + msecs_to_jiffies(ms);
+		ret = 0;
+	}
+	spin_unlock(&ch->queue_lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_hold);
+
+/**
+ * smchan_channel_unhold() - end @owner's hold
+ * @ch: the channel
+ * @owner: the file
+ *
+ * Return: 0, or -ETIMEDOUT when @owner did not hold the channel (its
+ * hold had run out: other files' commands may have run meanwhile).
+ */
+int smchan_channel_unhold(struct smchan_channel *ch, const void *owner)
+{
+	int ret = -ETIMEDOUT;
+
+	spin_lock(&ch->queue_lock);
+	if (ch->holder == owner) {
+		ret = time_after_eq(jiffies, ch->hold_until) ? -ETIMEDOUT : 0;
+		ch->holder = NULL;
+	}
+	spin_unlock(&ch->queue_lock);
+	wake_up_all(&ch->hold_wait);
+	kick(ch);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_unhold);
+
+/**
+ * smchan_session_start() - queue the establishment of a new session
+ * @ch: the channel
+ * @id: the start's id, which its SESSION_UP or SESSION_FAILED event
+ *	quotes (a start already queued is not queued twice: both callers
+ *	get its id)
+ *
+ * Any session in progress ends first. Never waits for the card: the
+ * outcome comes by event, and in the channel's state and last error.
+ *
+ * Return: 0 (queued), -ENODEV deleted, -EPIPE no transport, -ENOKEY no
+ * master key.
+ */
+int smchan_session_start(struct smchan_channel *ch, u64 *id)
+{
+	u64 new = 0;
+	int ret = 0;
+
+	spin_lock(&ch->relay_lock);
+	if (ch->dead)
+		ret = -ENODEV;
+	else if (!ch->tsk)
+		ret = -EPIPE;
+	else if (!ch->cfg.mkey_len)
+		ret = -ENOKEY;
+	else
+		new = ++ch->next_id;
+	spin_unlock(&ch->relay_lock);
+	if (ret)
+		return ret;
+
+	spin_lock(&ch->queue_lock);
+	if (!ch->start_id)
+		ch->start_id = new;
+	*id = ch->start_id;
+	spin_unlock(&ch->queue_lock);
+	kick(ch);
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_session_start);
 
@@ -753,38 +1263,59 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_session_start);
  * smchan_session_stop() - end the session
  * @ch: the channel
  * @why: the reason reported
+ *
+ * At once if no command is running, else as soon as it is over. Never
+ * waits for the card.
  */
 void smchan_session_stop(struct smchan_channel *ch,
 			 enum smchan_end_reason why)
 {
-	mutex_lock(&ch->lock);
-	session_end(ch, why, false);
-	mutex_unlock(&ch->lock);
+	spin_lock(&ch->relay_lock);
+	ch->want_session = false;
+	lose(ch, why, 0);
+	spin_unlock(&ch->relay_lock);
+	end_lost_soon(ch);
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_session_stop);
 
 /**
- * smchan_transport_bind() - the netlink socket @portid relays @ch
+ * smchan_transport_bind() - the netlink socket @sk relays @ch
  * @ch: the channel
- * @portid: the transport's socket
+ * @sk: the transport's socket, held while bound
+ * @portid: its port
  *
- * Return: 0 (also when already bound to @portid), -EBUSY when another
+ * A socket that is closing gives way to the new one.
+ *
+ * Return: 0 (also when already bound to @sk), -EBUSY when another
  * transport is bound, -ENODEV if the channel was deleted.
  */
-int smchan_transport_bind(struct smchan_channel *ch, u32 portid)
+int smchan_transport_bind(struct smchan_channel *ch, struct sock *sk,
+			  u32 portid)
 {
+	struct sock *old = NULL;
 	int ret = 0;
 
 	spin_lock(&ch->relay_lock);
-	if (ch->dead)
+	if (ch->dead) {
 		ret = -ENODEV;
-	else if (ch->portid && ch->portid != portid)
-		ret = -EBUSY;
-	else if (!ch->portid)
-		ch->portid = portid;
-	else
+	} else if (ch->tsk == sk) {
 		ret = 1;
+	} else if (ch->tsk && !sock_flag(ch->tsk, SOCK_DEAD)) {
+		ret = -EBUSY;
+	} else {
+		if (ch->tsk)
+			old = unbind(ch);
+		sock_hold(sk);
+		ch->tsk = sk;
+		ch->portid = portid;
+	}
 	spin_unlock(&ch->relay_lock);
+	if (old) {
+		sock_put(old);
+		smchan_nl_event(ch->name, SMCHAN_EVENT_TRANSPORT_DOWN,
+				SMCHAN_END_TRANSPORT);
+		end_lost_soon(ch);
+	}
 	if (!ret)
 		smchan_nl_event(ch->name, SMCHAN_EVENT_TRANSPORT_UP,
 				SMCHAN_END_NONE);
@@ -792,100 +1323,109 @@ int smchan_transport_bind(struct smchan_channel *ch, u32 portid)
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_transport_bind);
 
-/*
- * End the session now unless a command holds the channel: that command
- * ends it when it is over (end_if_lost()). Never waits, since the caller
- * may be the transport a running command waits for.
- */
-static void end_if_idle(struct smchan_channel *ch, enum smchan_end_reason why)
+/* Unbind @ch from its transport if @match says so; say so. */
+static bool unbind_if(struct smchan_channel *ch,
+		      bool (*match)(struct sock *tsk, u32 portid, void *arg),
+		      void *arg)
 {
-	if (!mutex_trylock(&ch->lock))
-		return;
-	session_end(ch, why, false);
-	mutex_unlock(&ch->lock);
+	struct sock *sk = NULL;
+
+	spin_lock(&ch->relay_lock);
+	if (ch->tsk && match(ch->tsk, ch->portid, arg))
+		sk = unbind(ch);
+	spin_unlock(&ch->relay_lock);
+	if (!sk)
+		return false;
+	sock_put(sk);
+	smchan_nl_event(ch->name, SMCHAN_EVENT_TRANSPORT_DOWN,
+			SMCHAN_END_TRANSPORT);
+	end_lost_soon(ch);
+	return true;
 }
 
-/* Unbind under relay_lock: the session in progress is over. */
-static void unbind(struct smchan_channel *ch, int err)
+static bool is_sock(struct sock *tsk, u32 portid, void *arg)
 {
-	lockdep_assert_held(&ch->relay_lock);
-	ch->portid = 0;
-	ch->transport_gen++;
-	ch->lost_reason = SMCHAN_END_TRANSPORT;
-	fail_request(ch, err);
+	return tsk == arg;
 }
 
 /**
  * smchan_transport_unbind() - stop relaying @ch
  * @ch: the channel
- * @portid: the socket asking, which must be the bound one
+ * @sk: the socket asking, which must be the bound one
  *
- * Return: 0, or -ENOTCONN when @portid does not relay @ch.
+ * Return: 0, or -ENOTCONN when @sk does not relay @ch.
  */
-int smchan_transport_unbind(struct smchan_channel *ch, u32 portid)
+int smchan_transport_unbind(struct smchan_channel *ch, struct sock *sk)
 {
-	int ret = -ENOTCONN;
-
-	spin_lock(&ch->relay_lock);
-	if (portid && ch->portid == portid) {
-		unbind(ch, -EPIPE);
-		ret = 0;
-	}
-	spin_unlock(&ch->relay_lock);
-	if (!ret) {
-		smchan_nl_event(ch->name, SMCHAN_EVENT_TRANSPORT_DOWN,
-				SMCHAN_END_TRANSPORT);
-		end_if_idle(ch, SMCHAN_END_TRANSPORT);
-	}
-	return ret;
+	return unbind_if(ch, is_sock, sk) ? 0 : -ENOTCONN;
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_transport_unbind);
+
+/* The closing socket of port *@arg: netlink has orphaned it already. */
+static bool is_closing(struct sock *tsk, u32 portid, void *arg)
+{
+	return portid == *(u32 *)arg && sock_flag(tsk, SOCK_DEAD);
+}
 
 /**
  * smchan_transport_release() - a netlink socket closed
  * @portid: its port
  *
  * Every channel it relayed is unbound and its command in flight fails
- * with -EPIPE.
+ * with -EPIPE. A live socket that has the port now is not touched.
  */
 void smchan_transport_release(u32 portid)
 {
 	struct smchan_channel *ch;
-	bool was;
+	u64 pos = 0;
 
 	if (!portid)
 		return;
-	mutex_lock(&smchan_channels_lock);
-	list_for_each_entry(ch, &smchan_channels, node) {
-		spin_lock(&ch->relay_lock);
-		was = ch->portid == portid;
-		if (was)
-			unbind(ch, -EPIPE);
-		spin_unlock(&ch->relay_lock);
-		if (was) {
-			smchan_nl_event(ch->name, SMCHAN_EVENT_TRANSPORT_DOWN,
-					SMCHAN_END_TRANSPORT);
-			end_if_idle(ch, SMCHAN_END_TRANSPORT);
-		}
+	while ((ch = smchan_channel_next(&pos))) {
+		unbind_if(ch, is_closing, &portid);
+		smchan_channel_put(ch);
 	}
-	mutex_unlock(&smchan_channels_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_transport_release);
+
+/*
+ * What a transport may say went wrong: the rest (kernel-internal codes
+ * such as ERESTARTSYS, or EAGAIN, which a blocking read() must never
+ * return) becomes -EIO.
+ */
+static int transport_errno(int err)
+{
+	switch (err) {
+	case -EIO:
+	case -ENXIO:
+	case -ENOMEDIUM:
+	case -ETIMEDOUT:
+	case -ECONNRESET:
+	case -EPROTO:
+	case -EMSGSIZE:
+	case -EBUSY:
+	case -EACCES:
+		return err;
+	default:
+		return -EIO;
+	}
+}
 
 /**
  * smchan_transport_done() - the transport's answer to request @id
  * @ch: the channel
- * @portid: the answering socket, which must be the bound one
+ * @sk: the answering socket, which must be the bound one
  * @id: the request id
  * @rsp: the card's answer, or NULL with @err
  * @len: its length
- * @err: 0, or the transport's negative errno
+ * @err: 0, or the transport's negative errno (outside the documented
+ *	set: -EIO)
  *
- * Return: 0; -EPERM when @portid is not the channel's transport; -ESRCH
+ * Return: 0; -EPERM when @sk is not the channel's transport; -ESRCH
  * when no request @id is waiting (answered already, timed out, or never
  * sent); -ENOMEM.
  */
-int smchan_transport_done(struct smchan_channel *ch, u32 portid, u64 id,
+int smchan_transport_done(struct smchan_channel *ch, struct sock *sk, u64 id,
 			  const u8 *rsp, size_t len, int err)
 {
 	struct smchan_request *req;
@@ -896,11 +1436,13 @@ int smchan_transport_done(struct smchan_channel *ch, u32 portid, u64 id,
 		copy = kmemdup(rsp, len, GFP_KERNEL);
 		if (!copy)
 			err = -ENOMEM;
+	} else {
+		err = transport_errno(err);
 	}
 
 	spin_lock(&ch->relay_lock);
 	req = ch->req;
-	if (!portid || ch->portid != portid) {
+	if (!sk || ch->tsk != sk) {
 		ret = -EPERM;
 	} else if (!req || req->id != id) {
 		ret = -ESRCH;
@@ -916,33 +1458,10 @@ int smchan_transport_done(struct smchan_channel *ch, u32 portid, u64 id,
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_transport_done);
 
-/*
- * The session of @ch is over for @why: fail the request in flight with
- * @err and make the next command start afresh; end the session now if
- * @wait or if nothing holds the channel.
- */
-static void lose_session(struct smchan_channel *ch, enum smchan_end_reason why,
-			 int err, bool wait)
-{
-	spin_lock(&ch->relay_lock);
-	ch->transport_gen++;
-	ch->lost_reason = why;
-	fail_request(ch, err);
-	spin_unlock(&ch->relay_lock);
-
-	if (!wait) {
-		end_if_idle(ch, why);
-		return;
-	}
-	mutex_lock(&ch->lock);
-	session_end(ch, why, false);
-	mutex_unlock(&ch->lock);
-}
-
 /**
  * smchan_card_status() - the transport reports the card inserted or gone
  * @ch: the channel
- * @portid: the reporting socket, which must be the bound one
+ * @sk: the reporting socket, which must be the bound one
  * @present: the card is there
  *
  * A removed card ends the session: at once if no command is running, else
@@ -950,22 +1469,47 @@ static void lose_session(struct smchan_channel *ch, enum smchan_end_reason why,
  * transport's own thread calls this, so it must not wait for a command
  * that waits for the transport.
  *
- * Return: 0, or -EPERM when @portid is not the channel's transport.
+ * Return: 0, or -EPERM when @sk is not the channel's transport.
  */
-int smchan_card_status(struct smchan_channel *ch, u32 portid, bool present)
+int smchan_card_status(struct smchan_channel *ch, struct sock *sk,
+		       bool present)
 {
-	bool ours;
+	int ret = 0;
 
 	spin_lock(&ch->relay_lock);
-	ours = portid && ch->portid == portid;
+	if (!sk || ch->tsk != sk)
+		ret = -EPERM;
+	else if (!present)
+		lose(ch, SMCHAN_END_CARD_REMOVED, -ENXIO);
 	spin_unlock(&ch->relay_lock);
-	if (!ours)
-		return -EPERM;
-	if (!present)
-		lose_session(ch, SMCHAN_END_CARD_REMOVED, -ENXIO, false);
-	return 0;
+	if (!ret && !present)
+		end_lost_soon(ch);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_card_status);
+
+/**
+ * smchan_channel_suspend() - the system suspends, or has resumed
+ * @suspend: true at PM_*_PREPARE, false after the resume
+ *
+ * While suspended, no operation starts, so that no session is established
+ * after the keys were wiped (smchan_channel_end_all()); queued commands
+ * wait and run after the resume, with a new session.
+ */
+void smchan_channel_suspend(bool suspend)
+{
+	struct smchan_channel *ch;
+	u64 pos = 0;
+
+	WRITE_ONCE(smchan_suspended, suspend);
+	if (suspend)
+		return;
+	while ((ch = smchan_channel_next(&pos))) {
+		kick(ch);
+		smchan_channel_put(ch);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_suspend);
 
 /**
  * smchan_channel_end_all() - end every session now and wipe its keys
@@ -973,12 +1517,44 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_card_status);
  *
  * For suspend and VM fork: a copy of memory must not hold keys that
  * another copy goes on using. A command in flight fails with -ECANCELED.
+ * Every channel is visited, whatever is deleted meanwhile. The master
+ * keys stay: they are the channels' settings.
  */
 void smchan_channel_end_all(enum smchan_end_reason why)
 {
-	struct smchan_channel *ch = NULL;
+	struct smchan_channel *ch;
+	u64 pos = 0;
 
-	while ((ch = smchan_channel_next(ch)))
-		lose_session(ch, why, -ECANCELED, true);
+	while ((ch = smchan_channel_next(&pos))) {
+		spin_lock(&ch->relay_lock);
+		lose(ch, why, -ECANCELED);
+		spin_unlock(&ch->relay_lock);
+		/* Not for the card: the relay in progress has failed. */
+		mutex_lock(&ch->lock);
+		end_if_lost(ch);
+		mutex_unlock(&ch->lock);
+		smchan_channel_put(ch);
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_channel_end_all);
+
+/**
+ * smchan_channels_init() - the workqueue of the channels' workers
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int smchan_channels_init(void)
+{
+	smchan_wq = alloc_workqueue("smchan", WQ_UNBOUND | WQ_FREEZABLE, 0);
+	return smchan_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * smchan_channels_exit() - wait for the last worker, free the workqueue
+ *
+ * ORDER: after smchan_channel_del_all().
+ */
+void smchan_channels_exit(void)
+{
+	destroy_workqueue(smchan_wq);
+}

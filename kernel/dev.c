@@ -4,14 +4,21 @@
  * (Documentation/userspace-api.rst).
  *
  * A file attaches to a channel with SMCHAN_IOC_ATTACH. write() checks and
- * queues one command on the channel's ordered workqueue, so the commands
- * of all files of a channel run one at a time in arrival order; read()
+ * queues one command on the channel (smchan_channel_submit()), whose
+ * worker runs the commands of all files, round robin by user; read()
  * waits for the answer (or, with O_NONBLOCK, says -EAGAIN until poll()
- * reports it). One command per file is in flight at a time, and its answer
- * stays until read.
+ * reports it). One command per file is in flight at a time, and its
+ * answer stays until read. SMCHAN_IOC_HOLD keeps the channel for one
+ * file's commands for a while, as a PC/SC transaction does.
+ *
+ * The queued command holds a reference to its file: close() takes back a
+ * command that has not started and never waits for one that has; the
+ * worker drops the last reference when it is done.
  */
 
+#include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/kref.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/poll.h>
@@ -31,43 +38,47 @@ enum file_state {
 
 /**
  * struct smchan_file - one open file
- * @lock: protects all members below, except @work's own state
+ * @ref: the open file's, and its queued command's
+ * @lock: protects all members below
  * @ch: the attached channel, with a reference, or NULL
- * @state: where the file's command is
- * @cmd: the plain command being run
- * @cmd_len: its length
+ * @state: where the file's command is (read with READ_ONCE by poll)
+ * @cmd: the command as queued (@cmd.apdu is ours, kmalloc'd)
  * @rsp: its answer, R || SW1 SW2, to be wiped once read
  * @rsp_len: its length
  * @err: the command's error, if it failed
- * @work: runs the command on the channel's workqueue
  * @wait: woken when the command is done
  */
 struct smchan_file {
+	struct kref ref;
 	struct mutex lock;	/* protects the members below */
 	struct smchan_channel *ch;
 	enum file_state state;
-	u8 *cmd;
-	size_t cmd_len;
+	struct smchan_command cmd;
 	u8 *rsp;
 	size_t rsp_len;
 	int err;
-	struct work_struct work;
 	wait_queue_head_t wait;
 };
 
-static void file_work(struct work_struct *work)
+static void file_free(struct kref *ref)
 {
-	struct smchan_file *f = container_of(work, struct smchan_file, work);
-	u8 *rsp = NULL;
-	int ret;
+	struct smchan_file *f = container_of(ref, struct smchan_file, ref);
 
-	/* f->ch and f->cmd do not change while the command is queued. */
-	ret = smchan_channel_command(f->ch, f->cmd, f->cmd_len, &rsp);
-	atomic_dec(&f->ch->queued);
+	kfree_sensitive(f->cmd.apdu);
+	kfree_sensitive(f->rsp);
+	smchan_channel_put(f->ch);
+	mutex_destroy(&f->lock);
+	kfree(f);
+}
+
+/* smchan_cmd.done: the worker ran the file's command. */
+static void file_done(struct smchan_command *cmd, int ret, u8 *rsp)
+{
+	struct smchan_file *f = container_of(cmd, struct smchan_file, cmd);
 
 	mutex_lock(&f->lock);
-	kfree_sensitive(f->cmd);
-	f->cmd = NULL;
+	kfree_sensitive(f->cmd.apdu);
+	f->cmd.apdu = NULL;
 	if (ret < 0) {
 		f->err = ret;
 	} else {
@@ -77,6 +88,7 @@ static void file_work(struct work_struct *work)
 	WRITE_ONCE(f->state, FILE_DONE);
 	mutex_unlock(&f->lock);
 	wake_up_interruptible_poll(&f->wait, EPOLLIN | EPOLLRDNORM);
+	kref_put(&f->ref, file_free);	/* the command's */
 }
 
 static int smchan_open(struct inode *inode, struct file *file)
@@ -86,25 +98,31 @@ static int smchan_open(struct inode *inode, struct file *file)
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
+	kref_init(&f->ref);
 	mutex_init(&f->lock);
-	INIT_WORK(&f->work, file_work);
+	INIT_LIST_HEAD(&f->cmd.node);
+	f->cmd.owner = f;
+	f->cmd.uid = file->f_cred->euid;
+	f->cmd.done = file_done;
 	init_waitqueue_head(&f->wait);
 	file->private_data = f;
 	return stream_open(inode, file);
 }
 
+/* Never waits for the card: a running command finishes without us. */
 static int smchan_release(struct inode *inode, struct file *file)
 {
 	struct smchan_file *f = file->private_data;
 
-	/* A command not started yet is dropped; a running one finishes. */
-	if (cancel_work_sync(&f->work))
-		atomic_dec(&f->ch->queued);
-	kfree_sensitive(f->cmd);
-	kfree_sensitive(f->rsp);
-	smchan_channel_put(f->ch);
-	mutex_destroy(&f->lock);
-	kfree(f);
+	mutex_lock(&f->lock);
+	if (f->ch) {
+		smchan_channel_unhold(f->ch, f);
+		if (f->state == FILE_QUEUED &&
+		    smchan_channel_cancel(f->ch, &f->cmd))
+			kref_put(&f->ref, file_free);	/* the command's */
+	}
+	mutex_unlock(&f->lock);
+	kref_put(&f->ref, file_free);
 	return 0;
 }
 
@@ -123,11 +141,55 @@ static long attach(struct smchan_file *f, void __user *argp)
 		return -ENOENT;
 
 	mutex_lock(&f->lock);
-	if (f->state != FILE_IDLE)
+	if (f->state != FILE_IDLE) {
 		ret = -EBUSY;
-	else
+	} else {
+		if (f->ch)
+			smchan_channel_unhold(f->ch, f);
 		swap(f->ch, ch);
+	}
 	mutex_unlock(&f->lock);
+	smchan_channel_put(ch);
+	return ret;
+}
+
+/* The attached channel, with a reference, or NULL. */
+static struct smchan_channel *attached(struct smchan_file *f)
+{
+	struct smchan_channel *ch;
+
+	mutex_lock(&f->lock);
+	ch = f->ch;
+	if (ch)
+		kref_get(&ch->ref);
+	mutex_unlock(&f->lock);
+	return ch;
+}
+
+static long hold(struct smchan_file *f, struct file *file, u32 __user *argp)
+{
+	struct smchan_channel *ch;
+	u32 ms;
+	long ret;
+
+	if (get_user(ms, argp))
+		return -EFAULT;
+	ch = attached(f);
+	if (!ch)
+		return -EBADFD;
+	ret = smchan_channel_hold(ch, f, ms, file->f_flags & O_NONBLOCK);
+	smchan_channel_put(ch);
+	return ret;
+}
+
+static long unhold(struct smchan_file *f)
+{
+	struct smchan_channel *ch = attached(f);
+	long ret;
+
+	if (!ch)
+		return -EBADFD;
+	ret = smchan_channel_unhold(ch, f);
 	smchan_channel_put(ch);
 	return ret;
 }
@@ -140,6 +202,10 @@ static long smchan_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case SMCHAN_IOC_ATTACH:
 		return attach(f, (void __user *)arg);
+	case SMCHAN_IOC_HOLD:
+		return hold(f, file, (u32 __user *)arg);
+	case SMCHAN_IOC_RELEASE:
+		return unhold(f);
 	default:
 		return -ENOTTY;
 	}
@@ -170,16 +236,18 @@ static ssize_t smchan_write(struct file *file, const char __user *buf,
 		ret = smchan_channel_check(f->ch, &apdu);
 	if (ret)
 		goto out_unlock;
-	if (atomic_inc_return(&f->ch->queued) > SMCHAN_QUEUE_MAX) {
-		atomic_dec(&f->ch->queued);
-		ret = -EAGAIN;
+	f->cmd.apdu = cmd;
+	f->cmd.len = count;
+	kref_get(&f->ref);		/* the command's */
+	WRITE_ONCE(f->state, FILE_QUEUED);
+	ret = smchan_channel_submit(f->ch, &f->cmd);
+	if (ret) {
+		f->cmd.apdu = NULL;
+		WRITE_ONCE(f->state, FILE_IDLE);
+		kref_put(&f->ref, file_free);	/* not the last: ours */
 		goto out_unlock;
 	}
-	f->cmd = cmd;
-	f->cmd_len = count;
 	cmd = NULL;
-	WRITE_ONCE(f->state, FILE_QUEUED);
-	queue_work(f->ch->wq, &f->work);
 	ret = count;
 
 out_unlock:

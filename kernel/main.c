@@ -20,12 +20,30 @@
 #include "dev.h"
 #include "netlink.h"
 
-/* No keys in memory through suspend or hibernation: the card loses power. */
+/*
+ * No session keys through suspend or hibernation: the card loses power.
+ * From the prepare notification on, no operation starts (the workers'
+ * workqueue is freezable, and they stop short of the freezer), so no
+ * session is established after the keys are wiped; queued commands run
+ * after the resume, with a new session. The master keys stay in memory,
+ * and so in a hibernation image (Documentation/admin-guide.rst).
+ */
 static int smchan_pm(struct notifier_block *nb, unsigned long action,
 		     void *data)
 {
-	if (action == PM_SUSPEND_PREPARE || action == PM_HIBERNATION_PREPARE)
+	switch (action) {
+	case PM_SUSPEND_PREPARE:
+	case PM_HIBERNATION_PREPARE:
+	case PM_RESTORE_PREPARE:
+		smchan_channel_suspend(true);
 		smchan_channel_end_all(SMCHAN_END_LOCAL);
+		break;
+	case PM_POST_SUSPEND:
+	case PM_POST_HIBERNATION:
+	case PM_POST_RESTORE:
+		smchan_channel_suspend(false);
+		break;
+	}
 	return NOTIFY_DONE;
 }
 
@@ -45,41 +63,54 @@ static struct notifier_block smchan_vmfork_nb = {
 	.notifier_call = smchan_vmfork,
 };
 
+/*
+ * ORDER: the family last, since a netlink request may create a channel
+ * at once: everything a channel needs is there before, and on the way
+ * out the family goes first, so that no channel is created after
+ * smchan_channel_del_all().
+ */
 static int __init smchan_init(void)
 {
 	int ret;
 
-	ret = smchan_genl_init();
+	ret = smchan_channels_init();
 	if (ret)
 		return ret;
 	ret = smchan_dev_init();
 	if (ret)
-		goto err_genl;
+		goto err_channels;
 	ret = register_pm_notifier(&smchan_pm_nb);
 	if (ret)
 		goto err_dev;
 	ret = register_random_vmfork_notifier(&smchan_vmfork_nb);
 	if (ret)
 		goto err_pm;
+	ret = smchan_genl_init();
+	if (ret)
+		goto err_vmfork;
 	return 0;
 
+err_vmfork:
+	unregister_random_vmfork_notifier(&smchan_vmfork_nb);
 err_pm:
 	unregister_pm_notifier(&smchan_pm_nb);
 err_dev:
 	smchan_dev_exit();
-err_genl:
-	smchan_genl_exit();
+err_channels:
+	smchan_channel_del_all();
+	smchan_channels_exit();
 	return ret;
 }
 
 static void __exit smchan_exit(void)
 {
-	/* ORDER: no new files, no netlink requests, then no channels. */
+	/* ORDER: no netlink requests, no new files, then no channels. */
+	smchan_genl_exit();
 	unregister_random_vmfork_notifier(&smchan_vmfork_nb);
 	unregister_pm_notifier(&smchan_pm_nb);
 	smchan_dev_exit();
-	smchan_genl_exit();
 	smchan_channel_del_all();
+	smchan_channels_exit();
 }
 
 module_init(smchan_init);

@@ -9,9 +9,12 @@
  * No message ever carries a key or anything derived from one: the master
  * key goes in (and is wiped from the request at once), never out.
  *
- * The family has parallel_ops: a session start waits for the transport,
- * whose answer must get through meanwhile. Each handler looks its channel
- * up, holds a reference, and relies on the channel's own locks.
+ * No handler waits for the card or for userspace: every doit runs under
+ * genl's cb_lock, which a family being registered anywhere waits for, and
+ * the transport's answers need it too. A session start is queued and its
+ * outcome comes by event. Each handler looks its channel up, holds a
+ * reference, and relies on the channel's own locks. The transport is the
+ * socket a request came from (NETLINK_CB(skb).sk), not its port number.
  */
 
 #include <linux/ctype.h>
@@ -38,6 +41,17 @@ static int validate_mkey(const struct nlattr *attr,
 	if (nla_len(attr) != 16 && nla_len(attr) != 32) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "a master key is 16 or 32 bytes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int validate_response(const struct nlattr *attr,
+			     struct netlink_ext_ack *extack)
+{
+	if (nla_len(attr) < 2) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "a response has at least SW1 SW2");
 		return -EINVAL;
 	}
 	return 0;
@@ -80,7 +94,9 @@ static const struct nla_policy smchan_policy[SMCHAN_A_MAX + 1] = {
 	[SMCHAN_A_REQUEST_ID] = { .type = NLA_U64 },
 	[SMCHAN_A_APDU] = { .type = NLA_REJECT },
 	/* At least a status word; at most what an attribute holds. */
-	[SMCHAN_A_RESPONSE] = NLA_POLICY_MIN_LEN(2),
+	[SMCHAN_A_RESPONSE] = NLA_POLICY_VALIDATE_FN(NLA_BINARY,
+						     validate_response,
+						     SMCHAN_NL_DATA_MAX),
 	[SMCHAN_A_ERROR] = NLA_POLICY_FULL_RANGE(NLA_U32, &errno_range),
 	[SMCHAN_A_EVENT] = { .type = NLA_REJECT },
 	[SMCHAN_A_END_REASON] = { .type = NLA_REJECT },
@@ -88,23 +104,36 @@ static const struct nla_policy smchan_policy[SMCHAN_A_MAX + 1] = {
 	[SMCHAN_A_PAD] = { .type = NLA_REJECT },
 };
 
-/* The channel named in the request, with a reference, or NULL. */
+/*
+ * The channel named in the request, with a reference: -EINVAL without
+ * the attribute, -ENOENT when there is no such channel.
+ */
 static struct smchan_channel *lookup(struct genl_info *info)
 {
 	struct nlattr *a = info->attrs[SMCHAN_A_CHANNEL];
 	struct smchan_channel *ch;
 
 	if (GENL_REQ_ATTR_CHECK(info, SMCHAN_A_CHANNEL))
-		return NULL;
+		return ERR_PTR(-EINVAL);
 	ch = smchan_channel_get(nla_data(a));
-	if (!ch)
+	if (!ch) {
 		NL_SET_ERR_MSG_ATTR(info->extack, a, "no such channel");
+		return ERR_PTR(-ENOENT);
+	}
 	return ch;
 }
 
+/* The transport: the socket the request came from. */
+static struct sock *sender(struct sk_buff *skb)
+{
+	return NETLINK_CB(skb).sk;
+}
+
 /*
- * A logon key's payload: 32 or 64 hex digits with white space around them
- * (a key file added with "keyctl padd"), else the raw 16 or 32 bytes.
+ * A logon key's payload, by its length alone: exactly 16 or 32 bytes are
+ * the raw key (what "smchanctl key add" stores); anything else must be
+ * 32 or 64 hex digits with white space around them (a key file, newline
+ * included, added with "keyctl padd").
  */
 static int key_payload(const u8 *data, size_t len, u8 *mkey,
 		       unsigned int *mkey_len)
@@ -112,6 +141,11 @@ static int key_payload(const u8 *data, size_t len, u8 *mkey,
 	const u8 *p = data;
 	size_t n = len;
 
+	if (len == 16 || len == 32) {
+		memcpy(mkey, data, len);
+		*mkey_len = len;
+		return 0;
+	}
 	while (n && isspace(p[n - 1]))
 		n--;
 	while (n && isspace(p[0])) {
@@ -120,11 +154,6 @@ static int key_payload(const u8 *data, size_t len, u8 *mkey,
 	}
 	if ((n == 32 || n == 64) && !hex2bin(mkey, p, n / 2)) {
 		*mkey_len = n / 2;
-		return 0;
-	}
-	if (len == 16 || len == 32) {
-		memcpy(mkey, data, len);
-		*mkey_len = len;
 		return 0;
 	}
 	memzero_explicit(mkey, SMCHAN_KEY_MAX);
@@ -154,14 +183,50 @@ static int mkey_from_keyring(const char *desc, struct smchan_config *cfg,
 	key_put(key);
 	if (ret == -EINVAL)
 		NL_SET_ERR_MSG(extack,
-			       "the logon key is not 16 or 32 bytes, or 32 or 64 hex digits");
+			       "the logon key is not 16 or 32 raw bytes, or 32 or 64 hex digits and white space");
 	return ret;
 }
 
-/* smchan_config_fn: the settings a CHANNEL_NEW or CHANNEL_SET gives. */
-static int apply_attrs(struct smchan_config *cfg, void *arg)
+/**
+ * struct attrs_arg - a CHANNEL_NEW or CHANNEL_SET request
+ * @info: the request
+ * @mkey: SMCHAN_A_MKEY, copied out of the request (which is wiped at once)
+ * @mkey_len: its length
+ */
+struct attrs_arg {
+	struct genl_info *info;
+	u8 mkey[SMCHAN_KEY_MAX];
+	unsigned int mkey_len;
+};
+
+/*
+ * The request's settings, with the master key copied out of the request
+ * and wiped there, first, whatever happens next (NULL: no memory).
+ */
+static struct attrs_arg *take_attrs(struct genl_info *info)
 {
-	struct genl_info *info = arg;
+	struct nlattr *a = info->attrs[SMCHAN_A_MKEY];
+	struct attrs_arg *arg;
+
+	arg = kzalloc(sizeof(*arg), GFP_KERNEL);
+	if (arg) {
+		arg->info = info;
+		if (a) {
+			arg->mkey_len = min_t(unsigned int, nla_len(a),
+					      SMCHAN_KEY_MAX);
+			memcpy(arg->mkey, nla_data(a), arg->mkey_len);
+		}
+	}
+	if (a)
+		memzero_explicit(nla_data(a), nla_len(a));
+	return arg;
+}
+
+/* smchan_config_fn: the settings a CHANNEL_NEW or CHANNEL_SET gives. */
+static int apply_attrs(struct smchan_config *cfg, void *varg)
+{
+	struct attrs_arg *arg = varg;
+	struct genl_info *info = arg->info;
 	struct nlattr **a = info->attrs;
 	int ret;
 
@@ -188,9 +253,8 @@ static int apply_attrs(struct smchan_config *cfg, void *arg)
 
 	if (a[SMCHAN_A_MKEY]) {
 		memzero_explicit(cfg->mkey, sizeof(cfg->mkey));
-		cfg->mkey_len = nla_len(a[SMCHAN_A_MKEY]);
-		memcpy(cfg->mkey, nla_data(a[SMCHAN_A_MKEY]), cfg->mkey_len);
-		memzero_explicit(nla_data(a[SMCHAN_A_MKEY]), cfg->mkey_len);
+		cfg->mkey_len = arg->mkey_len;
+		memcpy(cfg->mkey, arg->mkey, arg->mkey_len);
 		cfg->key_source = SMCHAN_KEY_NETLINK;
 		cfg->keydesc[0] = '\0';
 	}
@@ -238,7 +302,8 @@ static int put_stats(struct sk_buff *skb,
 
 /* One channel's description: its settings and state, nothing secret. */
 static int fill_channel(struct sk_buff *skb, struct smchan_channel *ch,
-			u32 portid, u32 seq, int flags, u8 cmd)
+			u32 portid, u32 seq, int flags, u8 cmd,
+			struct netlink_callback *cb)
 {
 	struct smchan_channel_info *info;
 	const struct smchan_config *cfg;
@@ -254,6 +319,8 @@ static int fill_channel(struct sk_buff *skb, struct smchan_channel *ch,
 	hdr = genlmsg_put(skb, portid, seq, &smchan_family, flags, cmd);
 	if (!hdr)
 		goto out;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
 	if (nla_put_string(skb, SMCHAN_A_CHANNEL, info->name) ||
 	    nla_put_u8(skb, SMCHAN_A_MODE, cfg->mode) ||
 	    nla_put_u8(skb, SMCHAN_A_SUITE, cfg->suite) ||
@@ -269,6 +336,8 @@ static int fill_channel(struct sk_buff *skb, struct smchan_channel *ch,
 	    (smchan_mode_weak(cfg->mode) &&
 	     nla_put_flag(skb, SMCHAN_A_WEAK)) ||
 	    nla_put_u8(skb, SMCHAN_A_STATE, info->state) ||
+	    (info->last_err &&
+	     nla_put_u32(skb, SMCHAN_A_ERROR, -info->last_err)) ||
 	    nla_put_u64_64bit(skb, SMCHAN_A_N, info->n, SMCHAN_A_PAD) ||
 	    nla_put_u8(skb, SMCHAN_A_TRANSPORT, info->transport) ||
 	    put_stats(skb, info)) {
@@ -291,7 +360,8 @@ static int reply_channel(struct smchan_channel *ch, struct genl_info *info,
 	msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	ret = fill_channel(msg, ch, info->snd_portid, info->snd_seq, 0, cmd);
+	ret = fill_channel(msg, ch, info->snd_portid, info->snd_seq, 0, cmd,
+			   NULL);
 	if (ret) {
 		nlmsg_free(msg);
 		return ret;
@@ -302,31 +372,54 @@ static int reply_channel(struct smchan_channel *ch, struct genl_info *info,
 static int channel_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct smchan_channel *ch;
+	struct attrs_arg *arg;
 	int ret;
 
+	arg = take_attrs(info);
+	if (!arg)
+		return -ENOMEM;
+	ret = -EINVAL;
 	if (GENL_REQ_ATTR_CHECK(info, SMCHAN_A_CHANNEL))
-		return -EINVAL;
+		goto out;
+	if (!smchan_channel_name_valid(nla_data(info->attrs[SMCHAN_A_CHANNEL]))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SMCHAN_A_CHANNEL],
+				    "a name is 1..15 letters, digits or -_.:@+, not first -");
+		goto out;
+	}
 	ret = smchan_channel_add(nla_data(info->attrs[SMCHAN_A_CHANNEL]),
-				 apply_attrs, info, &ch);
+				 apply_attrs, arg, &ch);
 	if (ret == -EEXIST)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SMCHAN_A_CHANNEL],
 				    "a channel of that name exists");
 	if (ret)
-		return ret;
+		goto out;
 	ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_NEW);
 	smchan_channel_put(ch);
+out:
+	kfree_sensitive(arg);
 	return ret;
 }
 
 static int channel_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct smchan_channel *ch = lookup(info);
+	struct smchan_channel *ch;
+	struct attrs_arg *arg;
 	int ret;
 
-	if (!ch)
-		return -ENOENT;
-	ret = smchan_channel_set(ch, apply_attrs, info);
+	arg = take_attrs(info);
+	if (!arg)
+		return -ENOMEM;
+	ch = lookup(info);
+	if (IS_ERR(ch)) {
+		ret = PTR_ERR(ch);
+		goto out;
+	}
+	ret = smchan_channel_set(ch, apply_attrs, arg);
+	if (!ret)
+		ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_SET);
 	smchan_channel_put(ch);
+out:
+	kfree_sensitive(arg);
 	return ret;
 }
 
@@ -334,8 +427,8 @@ static int channel_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct smchan_channel *ch = lookup(info);
 
-	if (!ch)
-		return -ENOENT;
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
 	smchan_channel_del(ch);
 	smchan_channel_put(ch);
 	return 0;
@@ -346,51 +439,76 @@ static int channel_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct smchan_channel *ch = lookup(info);
 	int ret;
 
-	if (!ch)
-		return -ENOENT;
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
 	ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_GET);
 	smchan_channel_put(ch);
 	return ret;
 }
 
-/* cb->args[0]: how many channels earlier parts of the dump gave. */
+/*
+ * cb->args[0]: the id of the last channel given, so that a dump resumes
+ * after it whatever was deleted meanwhile; cb->seq: the list's change
+ * count, so that userspace learns (NLM_F_DUMP_INTR) of a change.
+ */
 static int channel_get_dumpit(struct sk_buff *skb,
 			      struct netlink_callback *cb)
 {
-	struct smchan_channel *ch = NULL;
-	long i = 0;
+	struct smchan_channel *ch;
+	u64 pos = cb->args[0], last = pos;
+	int ret;
 
-	while ((ch = smchan_channel_next(ch))) {
-		if (i++ < cb->args[0])
-			continue;
-		if (fill_channel(skb, ch, NETLINK_CB(cb->skb).portid,
-				 cb->nlh->nlmsg_seq, NLM_F_MULTI,
-				 SMCHAN_CMD_CHANNEL_GET)) {
-			smchan_channel_put(ch);
-			i--;
+	cb->seq = smchan_channels_seq() + 1;
+	while ((ch = smchan_channel_next(&pos))) {
+		ret = fill_channel(skb, ch, NETLINK_CB(cb->skb).portid,
+				   cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				   SMCHAN_CMD_CHANNEL_GET, cb);
+		smchan_channel_put(ch);
+		if (ret)
 			break;
-		}
+		last = pos;
 	}
-	cb->args[0] = i;
+	cb->args[0] = last;
 	return skb->len;
+}
+
+/* The reply to SESSION_START: the id its outcome event will quote. */
+static int reply_start(struct genl_info *info, const char *name, u64 id)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(nla_total_size(SMCHAN_NAME_SIZE) +
+			  nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &smchan_family, 0,
+				SMCHAN_CMD_SESSION_START);
+	if (!hdr || nla_put_string(msg, SMCHAN_A_CHANNEL, name) ||
+	    nla_put_u64_64bit(msg, SMCHAN_A_REQUEST_ID, id, SMCHAN_A_PAD)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
 }
 
 static int session_start_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct smchan_channel *ch = lookup(info);
+	u64 id;
 	int ret;
 
-	if (!ch)
-		return -ENOENT;
-	ret = smchan_session_start(ch);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	ret = smchan_session_start(ch, &id);
+	if (!ret)
+		ret = reply_start(info, ch->name, id);
 	smchan_channel_put(ch);
 	if (ret == -EPIPE)
 		NL_SET_ERR_MSG(info->extack, "no transport is bound");
 	else if (ret == -ENOKEY)
 		NL_SET_ERR_MSG(info->extack, "the channel has no master key");
-	else if (ret == -EKEYREJECTED)
-		NL_SET_ERR_MSG(info->extack,
-			       "the card refused the session: another master key?");
 	return ret;
 }
 
@@ -398,8 +516,8 @@ static int session_stop_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct smchan_channel *ch = lookup(info);
 
-	if (!ch)
-		return -ENOENT;
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
 	smchan_session_stop(ch, SMCHAN_END_LOCAL);
 	smchan_channel_put(ch);
 	return 0;
@@ -410,9 +528,9 @@ static int transport_bind_doit(struct sk_buff *skb, struct genl_info *info)
 	struct smchan_channel *ch = lookup(info);
 	int ret;
 
-	if (!ch)
-		return -ENOENT;
-	ret = smchan_transport_bind(ch, info->snd_portid);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	ret = smchan_transport_bind(ch, sender(skb), info->snd_portid);
 	smchan_channel_put(ch);
 	if (ret == -EBUSY)
 		NL_SET_ERR_MSG(info->extack,
@@ -425,9 +543,9 @@ static int transport_unbind_doit(struct sk_buff *skb, struct genl_info *info)
 	struct smchan_channel *ch = lookup(info);
 	int ret;
 
-	if (!ch)
-		return -ENOENT;
-	ret = smchan_transport_unbind(ch, info->snd_portid);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	ret = smchan_transport_unbind(ch, sender(skb));
 	smchan_channel_put(ch);
 	return ret;
 }
@@ -447,9 +565,9 @@ static int transmit_done_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 	ch = lookup(info);
-	if (!ch)
-		return -ENOENT;
-	ret = smchan_transport_done(ch, info->snd_portid,
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	ret = smchan_transport_done(ch, sender(skb),
 				    nla_get_u64(info->attrs[SMCHAN_A_REQUEST_ID]),
 				    rsp ? nla_data(rsp) : NULL,
 				    rsp ? nla_len(rsp) : 0,
@@ -471,9 +589,9 @@ static int card_status_doit(struct sk_buff *skb, struct genl_info *info)
 	if (GENL_REQ_ATTR_CHECK(info, SMCHAN_A_CARD_PRESENT))
 		return -EINVAL;
 	ch = lookup(info);
-	if (!ch)
-		return -ENOENT;
-	ret = smchan_card_status(ch, info->snd_portid,
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	ret = smchan_card_status(ch, sender(skb),
 				 nla_get_u8(info->attrs[SMCHAN_A_CARD_PRESENT]));
 	smchan_channel_put(ch);
 	return ret;
@@ -556,33 +674,66 @@ static struct genl_family smchan_family __ro_after_init = {
  * @id: the request id it must answer with
  * @apdu: the APDU (protected, or a plain GET CHALLENGE, INITIALIZE SESSION
  *	or GET RESPONSE)
- * @len: its length
+ * @len: its length, at most %SMCHAN_NL_DATA_MAX
+ * @timeout_ms: how long the kernel waits for the answer from now
  *
  * Return: 0, or a negative errno when the message could not be queued to
- * the socket (it is gone, or its receive queue is full).
+ * the socket: -ECONNREFUSED it is gone, -EAGAIN its receive queue is
+ * full, -ENOMEM, -EMSGSIZE.
  */
 int smchan_nl_transmit(u32 portid, const char *channel, u64 id,
-		       const u8 *apdu, size_t len)
+		       const u8 *apdu, size_t len, u32 timeout_ms)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
 	if (!READ_ONCE(smchan_family_up))
-		return -EPIPE;
+		return -ECONNREFUSED;
+	if (WARN_ON_ONCE(len > SMCHAN_NL_DATA_MAX))
+		return -EMSGSIZE;
 	msg = genlmsg_new(nla_total_size(SMCHAN_NAME_SIZE) +
 			  nla_total_size_64bit(sizeof(u64)) +
+			  nla_total_size(sizeof(u32)) +
 			  nla_total_size(len), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put(msg, 0, 0, &smchan_family, 0, SMCHAN_CMD_TRANSMIT);
 	if (!hdr || nla_put_string(msg, SMCHAN_A_CHANNEL, channel) ||
 	    nla_put_u64_64bit(msg, SMCHAN_A_REQUEST_ID, id, SMCHAN_A_PAD) ||
+	    nla_put_u32(msg, SMCHAN_A_TIMEOUT_MS, timeout_ms) ||
 	    nla_put(msg, SMCHAN_A_APDU, len, apdu)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
 	genlmsg_end(msg, hdr);
 	return genlmsg_unicast(&init_net, msg, portid);
+}
+
+/* One event on the "events" group: the attributes that are not 0. */
+static void send_event(const char *channel, enum smchan_event event,
+		       enum smchan_end_reason why, u64 id, int err)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!READ_ONCE(smchan_family_up) ||
+	    !genl_has_listeners(&smchan_family, &init_net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &smchan_family, 0, SMCHAN_CMD_EVENT);
+	if (!hdr || nla_put_string(msg, SMCHAN_A_CHANNEL, channel) ||
+	    nla_put_u8(msg, SMCHAN_A_EVENT, event) ||
+	    (why && nla_put_u8(msg, SMCHAN_A_END_REASON, why)) ||
+	    (id && nla_put_u64_64bit(msg, SMCHAN_A_REQUEST_ID, id,
+				     SMCHAN_A_PAD)) ||
+	    (err && nla_put_u32(msg, SMCHAN_A_ERROR, -err))) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&smchan_family, msg, 0, 0, GFP_KERNEL);
 }
 
 /**
@@ -598,24 +749,22 @@ int smchan_nl_transmit(u32 portid, const char *channel, u64 id,
 void smchan_nl_event(const char *channel, enum smchan_event event,
 		     enum smchan_end_reason why)
 {
-	struct sk_buff *msg;
-	void *hdr;
+	send_event(channel, event, why, 0, 0);
+}
 
-	if (!READ_ONCE(smchan_family_up) ||
-	    !genl_has_listeners(&smchan_family, &init_net, 0))
-		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &smchan_family, 0, SMCHAN_CMD_EVENT);
-	if (!hdr || nla_put_string(msg, SMCHAN_A_CHANNEL, channel) ||
-	    nla_put_u8(msg, SMCHAN_A_EVENT, event) ||
-	    (why && nla_put_u8(msg, SMCHAN_A_END_REASON, why))) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&smchan_family, msg, 0, 0, GFP_KERNEL);
+/**
+ * smchan_nl_session_event() - announce a session start's outcome
+ * @channel: the channel's name
+ * @event: %SMCHAN_EVENT_SESSION_UP or %SMCHAN_EVENT_SESSION_FAILED
+ * @id: the id SESSION_START replied with, or 0 when a command started it
+ * @err: for %SMCHAN_EVENT_SESSION_FAILED, why (a negative errno)
+ *
+ * Context: process context. Best effort, as smchan_nl_event().
+ */
+void smchan_nl_session_event(const char *channel, enum smchan_event event,
+			     u64 id, int err)
+{
+	send_event(channel, event, SMCHAN_END_NONE, id, err);
 }
 
 /* A generic netlink socket closed: if it was a transport, unbind it. */

@@ -6,8 +6,13 @@
  * silence (timeout), death, a corrupted answer, a double answer.
  */
 
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/net.h>
+#include <linux/netlink.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <net/net_namespace.h>
 
 #include "../channel.h"
 #include "card_model.h"
@@ -15,11 +20,13 @@
 
 enum behaviour {
 	ANSWER,		/* the card model answers */
-	ERROR,		/* the transport reports -ENXIO */
+	ERROR,		/* the transport reports @error (-ENXIO) */
 	SILENT,		/* no answer: the request times out */
 	RELEASE,	/* the transport's socket closes */
 	SEND_FAILS,	/* the message cannot be queued */
-	ANSWER_REMOVE,	/* answers, then reports the card removed */
+	ANSWER_REMOVE,	/* answers, and reports the card removed after
+			 * answering APDU @remove_at
+			 */
 };
 
 /**
@@ -31,6 +38,11 @@ enum behaviour {
  * @calls: APDUs relayed so far
  * @corrupt_at: flip a MAC bit in the answer to this APDU (1-based), or 0
  * @last_id: the last request id seen
+ * @remove_at: the APDU (1-based) after whose answer ANSWER_REMOVE reports
+ *	the card removed
+ * @error: what ERROR reports
+ * @max_len: the longest APDU relayed
+ * @sock: the transports' sockets, bound to ports PORT and PORT + 1
  */
 struct chan_test {
 	struct smchan_channel *ch;
@@ -40,6 +52,10 @@ struct chan_test {
 	unsigned int calls;
 	unsigned int corrupt_at;
 	u64 last_id;
+	unsigned int remove_at;
+	int error;
+	size_t max_len;
+	struct socket *sock[2];
 };
 
 static struct chan_test *running;
@@ -63,29 +79,42 @@ static size_t exec_pattern(struct card_model *c,
 	return cmd->ne;
 }
 
+/* The socket of the transport at @portid. */
+static struct sock *sk_of(struct chan_test *t, u32 portid)
+{
+	struct socket *sock = t->sock[portid == PORT + 1];
+
+	return sock ? sock->sk : NULL;
+}
+
 static int seam(struct smchan_channel *ch, u32 portid, u64 id,
 		const u8 *apdu, size_t len)
 {
 	struct chan_test *t = running;
+	struct sock *sk = sk_of(t, portid);
 	size_t n;
 	int ret;
 
 	t->calls++;
 	t->last_id = id;
+	t->max_len = max(t->max_len, len);
 	switch (t->behaviour) {
 	case ANSWER:
 	case ANSWER_REMOVE:
 		n = card_model_process(&t->card, apdu, len, t->rsp);
 		if (t->calls == t->corrupt_at && n > 2)
 			t->rsp[n - 3] ^= 1;
-		ret = smchan_transport_done(ch, portid, id, t->rsp, n, 0);
-		if (t->behaviour == ANSWER_REMOVE)
-			smchan_card_status(ch, portid, false);
+		ret = smchan_transport_done(ch, sk, id, t->rsp, n, 0);
+		if (t->behaviour == ANSWER_REMOVE && t->calls == t->remove_at)
+			smchan_card_status(ch, sk, false);
 		return ret;
 	case ERROR:
-		return smchan_transport_done(ch, portid, id, NULL, 0, -ENXIO);
+		return smchan_transport_done(ch, sk, id, NULL, 0,
+					     t->error ?: -ENXIO);
 	case RELEASE:
-		smchan_transport_release(portid);
+		/* The real thing: netlink tells smchan_transport_release(). */
+		sock_release(t->sock[portid == PORT + 1]);
+		t->sock[portid == PORT + 1] = NULL;
 		return 0;
 	case SEND_FAILS:
 		return -EAGAIN;
@@ -127,9 +156,35 @@ static int apply(struct smchan_config *cfg, void *arg)
 	return 0;
 }
 
+/* A netlink socket bound to @portid, as a transport's would be. */
+static int open_port(u32 portid, struct socket **sockp)
+{
+	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_pid = portid };
+	int ret;
+
+	ret = sock_create_kern(&init_net, AF_NETLINK, SOCK_RAW,
+			       NETLINK_GENERIC, sockp);
+	if (ret)
+		return ret;
+	ret = kernel_bind(*sockp, (struct sockaddr *)&addr, sizeof(addr));
+	if (ret) {
+		sock_release(*sockp);
+		*sockp = NULL;
+	}
+	return ret;
+}
+
+static void close_port(struct chan_test *t, int i)
+{
+	if (t->sock[i])
+		sock_release(t->sock[i]);
+	t->sock[i] = NULL;
+}
+
 static int chan_init(struct kunit *test)
 {
 	struct chan_test *t;
+	int ret;
 
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	if (!t)
@@ -139,6 +194,11 @@ static int chan_init(struct kunit *test)
 		return -ENOMEM;
 	test->priv = t;
 	running = t;
+	ret = open_port(PORT, &t->sock[0]);
+	if (!ret)
+		ret = open_port(PORT + 1, &t->sock[1]);
+	if (ret)
+		return ret;
 	return card_model_init(&t->card, mkey, sizeof(mkey), exec_pattern, t);
 }
 
@@ -148,12 +208,22 @@ static void chan_exit(struct kunit *test)
 
 	if (!t)
 		return;
+	smchan_channel_suspend(false);	/* whatever a failed test left */
 	if (t->ch) {
 		smchan_channel_del(t->ch);
+		smchan_channel_flush(t->ch);
 		smchan_channel_put(t->ch);
 	}
+	close_port(t, 0);
+	close_port(t, 1);
 	card_model_free(&t->card);
 	running = NULL;
+}
+
+static int bind_port(struct chan_test *t, struct smchan_channel *ch,
+		     u32 portid)
+{
+	return smchan_transport_bind(ch, sk_of(t, portid), portid);
 }
 
 /* A channel named after the test, bound to the seam. */
@@ -166,15 +236,83 @@ static struct smchan_channel *make(struct kunit *test, struct settings *s,
 			0);
 	t->ch->transmit = seam;
 	if (bind)
-		KUNIT_ASSERT_EQ(test, smchan_transport_bind(t->ch, PORT), 0);
+		KUNIT_ASSERT_EQ(test, bind_port(t, t->ch, PORT), 0);
 	return t->ch;
 }
 
+/**
+ * struct sync_cmd - a command as a file queues it, and its outcome
+ * @cmd: what smchan_channel_submit() queues
+ * @done: completed by @cmd.done
+ * @ret: the outcome
+ * @rsp: the answer
+ * @order: when it completed, counted by @counter
+ * @counter: the test's completion count
+ */
+struct sync_cmd {
+	struct smchan_command cmd;
+	struct completion done;
+	int ret;
+	u8 *rsp;
+	unsigned int order;
+	atomic_t *counter;
+};
+
+static void sync_done(struct smchan_command *cmd, int ret, u8 *rsp)
+{
+	struct sync_cmd *sc = container_of(cmd, struct sync_cmd, cmd);
+
+	sc->ret = ret;
+	sc->rsp = rsp;
+	if (sc->counter)
+		sc->order = atomic_inc_return(sc->counter);
+	complete(&sc->done);
+}
+
+/* Queue @apdu from @owner as @uid; the outcome comes in @sc. */
+static int submit(struct smchan_channel *ch, struct sync_cmd *sc,
+		  const void *owner, u32 uid, const u8 *apdu, size_t len)
+{
+	memset(sc, 0, sizeof(*sc));
+	INIT_LIST_HEAD(&sc->cmd.node);
+	init_completion(&sc->done);
+	sc->cmd.uid = KUIDT_INIT(uid);
+	sc->cmd.owner = owner;
+	sc->cmd.apdu = apdu;
+	sc->cmd.len = len;
+	sc->cmd.done = sync_done;
+	return smchan_channel_submit(ch, &sc->cmd);
+}
+
+/* A command through the queue and the worker, as from /dev/smchan. */
 static int command(struct smchan_channel *ch, const u8 *apdu, size_t len,
 		   u8 **rsp)
 {
+	struct sync_cmd sc;
+	int ret;
+
 	*rsp = NULL;
-	return smchan_channel_command(ch, apdu, len, rsp);
+	ret = submit(ch, &sc, NULL, 0, apdu, len);
+	if (ret)
+		return ret;
+	wait_for_completion(&sc.done);
+	*rsp = sc.rsp;
+	return sc.ret;
+}
+
+/* A session start as SESSION_START asks for it, and its outcome. */
+static int start(struct smchan_channel *ch)
+{
+	struct smchan_channel_info info;
+	u64 id;
+	int ret;
+
+	ret = smchan_session_start(ch, &id);
+	if (ret)
+		return ret;
+	smchan_channel_flush(ch);
+	smchan_channel_info(ch, &info);
+	return info.last_err;
 }
 
 static void expect_pattern(struct kunit *test, struct smchan_channel *ch,
@@ -260,7 +398,7 @@ static void no_transport_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, smchan_apdu_parse(&a, read16, 5), 0);
 	KUNIT_EXPECT_EQ(test, smchan_channel_check(ch, &a), -EPIPE);
 	KUNIT_EXPECT_EQ(test, command(ch, read16, 5, &rsp), -EPIPE);
-	KUNIT_EXPECT_EQ(test, smchan_session_start(ch), -EPIPE);
+	KUNIT_EXPECT_EQ(test, start(ch), -EPIPE);
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_FAILED);
 }
 
@@ -275,7 +413,7 @@ static void auto_off_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, smchan_apdu_parse(&a, read16, 5), 0);
 	KUNIT_EXPECT_EQ(test, smchan_channel_check(ch, &a), -ENOTCONN);
 	KUNIT_EXPECT_EQ(test, command(ch, read16, 5, &rsp), -ENOTCONN);
-	KUNIT_ASSERT_EQ(test, smchan_session_start(ch), 0);
+	KUNIT_ASSERT_EQ(test, start(ch), 0);
 	KUNIT_EXPECT_EQ(test, smchan_channel_check(ch, &a), 0);
 	expect_pattern(test, ch, read16, 5, 16);
 	smchan_session_stop(ch, SMCHAN_END_LOCAL);
@@ -293,7 +431,7 @@ static void rekey_limit_test(struct kunit *test)
 	struct smchan_channel_info *info;
 	int i;
 
-	KUNIT_ASSERT_EQ(test, smchan_session_start(ch), 0);
+	KUNIT_ASSERT_EQ(test, start(ch), 0);
 	for (i = 0; i < 7; i++)
 		expect_pattern(test, ch, read16, 5, 16);
 	info = info_of(test, ch);
@@ -318,8 +456,9 @@ static void transport_error_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, command(ch, read16, 5, &rsp), -ENXIO);
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_FAILED);
 	KUNIT_EXPECT_FALSE(test, ch->sm->established);
-	t->behaviour = SEND_FAILS;
-	KUNIT_EXPECT_EQ(test, command(ch, read16, 5, &rsp), -EPIPE);
+	t->behaviour = SEND_FAILS;	/* a full queue: not a lost transport */
+	KUNIT_EXPECT_EQ(test, command(ch, read16, 5, &rsp), -ENOBUFS);
+	KUNIT_EXPECT_TRUE(test, info_of(test, ch)->transport);
 	t->behaviour = ANSWER;
 	expect_pattern(test, ch, read16, 5, 16);
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 2ULL);
@@ -338,10 +477,12 @@ static void timeout_test(struct kunit *test)
 	expect_pattern(test, ch, read16, 5, 16);
 	t->behaviour = SILENT;
 	KUNIT_EXPECT_EQ(test, command(ch, read16, 5, &rsp), -ETIMEDOUT);
-	KUNIT_EXPECT_EQ(test, smchan_transport_done(ch, PORT, t->last_id, sw,
-						    2, 0), -ESRCH);
-	KUNIT_EXPECT_EQ(test, smchan_transport_done(ch, PORT + 1, t->last_id,
-						    sw, 2, 0), -EPERM);
+	KUNIT_EXPECT_EQ(test, smchan_transport_done(ch, sk_of(t, PORT),
+						    t->last_id, sw, 2, 0),
+			-ESRCH);
+	KUNIT_EXPECT_EQ(test, smchan_transport_done(ch, sk_of(t, PORT + 1),
+						    t->last_id, sw, 2, 0),
+			-EPERM);
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_FAILED);
 }
 
@@ -394,7 +535,7 @@ static void release_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, command(ch, read16, 5, &rsp), -EPIPE);
 
 	t->behaviour = ANSWER;
-	KUNIT_ASSERT_EQ(test, smchan_transport_bind(ch, PORT + 1), 0);
+	KUNIT_ASSERT_EQ(test, bind_port(t, ch, PORT + 1), 0);
 	expect_pattern(test, ch, read16, 5, 16);
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 2ULL);
 }
@@ -404,17 +545,45 @@ static void binding_test(struct kunit *test)
 {
 	struct settings s = {};
 	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	struct sock *sk0 = sk_of(t, PORT), *sk1 = sk_of(t, PORT + 1);
 
-	KUNIT_EXPECT_EQ(test, smchan_transport_bind(ch, PORT), 0);
-	KUNIT_EXPECT_EQ(test, smchan_transport_bind(ch, PORT + 1), -EBUSY);
-	KUNIT_EXPECT_EQ(test, smchan_transport_unbind(ch, PORT + 1),
-			-ENOTCONN);
-	KUNIT_EXPECT_EQ(test, smchan_card_status(ch, PORT + 1, false), -EPERM);
-	KUNIT_EXPECT_EQ(test, smchan_transport_done(ch, PORT, 1, NULL, 0,
+	KUNIT_EXPECT_EQ(test, bind_port(t, ch, PORT), 0);
+	KUNIT_EXPECT_EQ(test, bind_port(t, ch, PORT + 1), -EBUSY);
+	KUNIT_EXPECT_EQ(test, smchan_transport_unbind(ch, sk1), -ENOTCONN);
+	KUNIT_EXPECT_EQ(test, smchan_card_status(ch, sk1, false), -EPERM);
+	KUNIT_EXPECT_EQ(test, smchan_transport_done(ch, sk0, 1, NULL, 0,
 						    -EIO), -ESRCH);
-	KUNIT_EXPECT_EQ(test, smchan_transport_unbind(ch, PORT), 0);
+	KUNIT_EXPECT_EQ(test, smchan_transport_unbind(ch, sk0), 0);
 	KUNIT_EXPECT_FALSE(test, info_of(test, ch)->transport);
-	KUNIT_EXPECT_EQ(test, smchan_transport_bind(ch, PORT + 1), 0);
+	KUNIT_EXPECT_EQ(test, bind_port(t, ch, PORT + 1), 0);
+}
+
+/*
+ * The transport is its socket, not its port number: a release notice for
+ * the port of a live socket unbinds nothing, and once the socket is gone
+ * a new socket with the same port is not unbound by the old one's late
+ * notice, nor may an old socket's number answer for it.
+ */
+static void socket_identity_test(struct kunit *test)
+{
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+
+	expect_pattern(test, ch, read16, 5, 16);
+	smchan_transport_release(PORT);		/* not this socket's */
+	KUNIT_EXPECT_TRUE(test, info_of(test, ch)->transport);
+	expect_pattern(test, ch, read16, 5, 16);
+
+	close_port(t, 0);			/* netlink tells us */
+	KUNIT_EXPECT_FALSE(test, info_of(test, ch)->transport);
+	KUNIT_ASSERT_EQ(test, open_port(PORT, &t->sock[0]), 0);
+	KUNIT_ASSERT_EQ(test, bind_port(t, ch, PORT), 0);
+	smchan_transport_release(PORT);		/* the old socket's, late */
+	KUNIT_EXPECT_TRUE(test, info_of(test, ch)->transport);
+	card_model_reset(&t->card);
+	expect_pattern(test, ch, read16, 5, 16);
 }
 
 /* A removed card ends the session; the next command starts another. */
@@ -425,7 +594,7 @@ static void card_removed_test(struct kunit *test)
 	struct chan_test *t = test->priv;
 
 	expect_pattern(test, ch, read16, 5, 16);
-	KUNIT_ASSERT_EQ(test, smchan_card_status(ch, PORT, false), 0);
+	KUNIT_ASSERT_EQ(test, smchan_card_status(ch, sk_of(t, PORT), false), 0);
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_IDLE);
 	KUNIT_EXPECT_FALSE(test, ch->sm->established);
 	KUNIT_EXPECT_EQ(test, ch->sm->end_reason, SMCHAN_END_CARD_REMOVED);
@@ -461,13 +630,14 @@ static void lost_while_idle_test(struct kunit *test)
 	struct chan_test *t = test->priv;
 
 	expect_pattern(test, ch, read16, 5, 16);
-	KUNIT_ASSERT_EQ(test, smchan_transport_unbind(ch, PORT), 0);
+	KUNIT_ASSERT_EQ(test, smchan_transport_unbind(ch, sk_of(t, PORT)), 0);
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_IDLE);
 	KUNIT_EXPECT_EQ(test, ch->sm->end_reason, SMCHAN_END_TRANSPORT);
 	KUNIT_EXPECT_TRUE(test, harness_sm_wiped(ch->sm));
 
-	KUNIT_ASSERT_EQ(test, smchan_transport_bind(ch, PORT), 0);
+	KUNIT_ASSERT_EQ(test, bind_port(t, ch, PORT), 0);
 	t->behaviour = ANSWER_REMOVE;
+	t->remove_at = t->calls + 3;	/* GET CHALLENGE, INITIALIZE, this */
 	expect_pattern(test, ch, read16, 5, 16);
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_IDLE);
 	KUNIT_EXPECT_EQ(test, ch->sm->end_reason, SMCHAN_END_CARD_REMOVED);
@@ -488,8 +658,8 @@ static void delete_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, smchan_apdu_parse(&a, read16, 5), 0);
 	KUNIT_EXPECT_EQ(test, smchan_channel_check(ch, &a), -ENODEV);
 	KUNIT_EXPECT_EQ(test, command(ch, read16, 5, &rsp), -ENODEV);
-	KUNIT_EXPECT_EQ(test, smchan_session_start(ch), -ENODEV);
-	KUNIT_EXPECT_EQ(test, smchan_transport_bind(ch, PORT), -ENODEV);
+	KUNIT_EXPECT_EQ(test, start(ch), -ENODEV);
+	KUNIT_EXPECT_EQ(test, bind_port(test->priv, ch, PORT), -ENODEV);
 	KUNIT_EXPECT_EQ(test, ch->cfg.mkey_len, 0U);
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(ch->cfg.mkey, 0,
 					    sizeof(ch->cfg.mkey)));
@@ -515,7 +685,7 @@ static void config_test(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, smchan_channel_get("kunit0"));
 
 	ch = make(test, &nokey, true);
-	KUNIT_EXPECT_EQ(test, smchan_session_start(ch), -ENOKEY);
+	KUNIT_EXPECT_EQ(test, start(ch), -ENOKEY);
 	KUNIT_EXPECT_EQ(test, smchan_channel_add("kunit0", apply, &s, &ch),
 			-EEXIST);
 	KUNIT_EXPECT_EQ(test, smchan_channel_set(ch, apply, &bad), -EINVAL);
@@ -554,6 +724,329 @@ static void check_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, smchan_channel_check(ch, &a), -EMSGSIZE);
 	a.nc = SMCHAN_DPRIME_MAX - 1;
 	KUNIT_EXPECT_EQ(test, smchan_channel_check(ch, &a), 0);
+	/* With Le > 256 the protected command must still fit netlink. */
+	a.ne = 257;
+	KUNIT_EXPECT_EQ(test, smchan_channel_check(ch, &a), -EMSGSIZE);
+	a.nc = 65486;
+	KUNIT_EXPECT_EQ(test, smchan_channel_check(ch, &a), 0);
+	a.nc = 65487;
+	KUNIT_EXPECT_EQ(test, smchan_channel_check(ch, &a), -EMSGSIZE);
+}
+
+/* UPDATE BINARY with @nc bytes and Le = 257, extended: its length. */
+static size_t update_apdu(u8 *apdu, size_t nc)
+{
+	memset(apdu, 0, 7 + nc + 2);
+	apdu[1] = 0xd6;
+	apdu[5] = nc >> 8;
+	apdu[6] = nc & 0xff;
+	apdu[7 + nc] = 0x01;
+	apdu[8 + nc] = 0x01;
+	return 9 + nc;
+}
+
+/*
+ * The largest command each mode allows, with the largest Le that takes
+ * the extended form, goes through whole: the protected APDU fits a
+ * netlink attribute. One byte more is refused before anything is sent.
+ */
+static void largest_command_test(struct kunit *test)
+{
+	struct settings s = { .mode = *(enum smchan_mode *)test->param_value };
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	size_t nc = s.mode == SMCHAN_MODE_LIST ||
+		    s.mode == SMCHAN_MODE_OPKEY ? 65486 : 65487;
+	u8 *apdu, *rsp;
+	int n;
+
+	apdu = kunit_kzalloc(test, 7 + nc + 1 + 2, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, apdu);
+	n = command(ch, apdu, update_apdu(apdu, nc), &rsp);
+	KUNIT_EXPECT_EQ(test, n, 257 + 2);
+	kfree_sensitive(rsp);
+	KUNIT_EXPECT_LE(test, t->max_len, (size_t)SMCHAN_NL_DATA_MAX);
+	KUNIT_EXPECT_GT(test, t->max_len, (size_t)65500);
+
+	KUNIT_EXPECT_EQ(test, command(ch, apdu, update_apdu(apdu, nc + 1),
+				      &rsp), -EMSGSIZE);
+}
+
+/*
+ * What a transport reports goes to the application only from the
+ * documented set: a kernel-internal code such as ERESTARTSYS (which would
+ * make a read() restart after its answer was consumed) or EAGAIN (from a
+ * blocking read) becomes EIO.
+ */
+static void transport_errno_test(struct kunit *test)
+{
+	static const struct {
+		int in, out;
+	} cases[] = {
+		{ -ENXIO, -ENXIO }, { -ENOMEDIUM, -ENOMEDIUM },
+		{ -ETIMEDOUT, -ETIMEDOUT }, { -EIO, -EIO },
+		{ -ERESTARTSYS, -EIO }, { -EAGAIN, -EIO }, { -EINTR, -EIO },
+		{ -ENODEV, -EIO }, { -4095, -EIO },
+	};
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	unsigned int i;
+	u8 *rsp;
+
+	t->behaviour = ERROR;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		t->error = cases[i].in;
+		KUNIT_EXPECT_EQ_MSG(test, command(ch, read16, 5, &rsp),
+				    cases[i].out, "transport error %d",
+				    cases[i].in);
+	}
+}
+
+/* A walk over the channels goes on past one deleted under it. */
+static void walk_test(struct kunit *test)
+{
+	struct settings s = {};
+	struct smchan_channel *a, *b, *c, *ch;
+	u64 pos = 0;
+
+	KUNIT_ASSERT_EQ(test, smchan_channel_add("kunit-a", apply, &s, &a), 0);
+	KUNIT_ASSERT_EQ(test, smchan_channel_add("kunit-b", apply, &s, &b), 0);
+	KUNIT_ASSERT_EQ(test, smchan_channel_add("kunit-c", apply, &s, &c), 0);
+
+	do {
+		ch = smchan_channel_next(&pos);
+		KUNIT_ASSERT_NOT_NULL(test, ch);
+		smchan_channel_put(ch);
+	} while (ch != a);
+	smchan_channel_del(a);			/* the one just returned */
+	ch = smchan_channel_next(&pos);
+	KUNIT_EXPECT_PTR_EQ(test, ch, b);
+	smchan_channel_put(ch);
+	smchan_channel_del(b);
+	smchan_channel_del(c);			/* and the next one */
+	KUNIT_EXPECT_NULL(test, smchan_channel_next(&pos));
+	smchan_channel_put(a);
+	smchan_channel_put(b);
+	smchan_channel_put(c);
+}
+
+/*
+ * A session start is queued and answered at once, even when the card
+ * will never answer; its outcome comes later, in the channel's state and
+ * last error.
+ */
+static void async_start_test(struct kunit *test)
+{
+	struct settings s = { .timeout_ms = 200 };
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	struct smchan_channel_info *info;
+	unsigned long t0 = jiffies;
+	u64 id, id2;
+
+	t->behaviour = SILENT;
+	KUNIT_ASSERT_EQ(test, smchan_session_start(ch, &id), 0);
+	KUNIT_EXPECT_LT(test, jiffies - t0, msecs_to_jiffies(100));
+	KUNIT_EXPECT_NE(test, id, 0ULL);
+	msleep(20);
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state,
+			SMCHAN_STATE_ESTABLISHING);
+	/* Another start while this one runs is queued after it. */
+	KUNIT_ASSERT_EQ(test, smchan_session_start(ch, &id2), 0);
+	KUNIT_EXPECT_GT(test, id2, id);
+	smchan_channel_flush(ch);
+	info = info_of(test, ch);
+	KUNIT_EXPECT_EQ(test, info->state, SMCHAN_STATE_FAILED);
+	KUNIT_EXPECT_EQ(test, info->last_err, -ETIMEDOUT);
+
+	t->behaviour = ANSWER;
+	KUNIT_EXPECT_EQ(test, start(ch), 0);
+	info = info_of(test, ch);
+	KUNIT_EXPECT_EQ(test, info->state, SMCHAN_STATE_ESTABLISHED);
+	KUNIT_EXPECT_EQ(test, info->last_err, 0);
+}
+
+/*
+ * An administrator's session comes back after a failure even with
+ * auto-establish off: one user's timeout does not leave every user with
+ * -ENOTCONN. A stop ends that.
+ */
+static void want_session_test(struct kunit *test)
+{
+	struct settings s = { .no_auto = true, .timeout_ms = 50 };
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	u8 *rsp;
+
+	KUNIT_ASSERT_EQ(test, start(ch), 0);
+	expect_pattern(test, ch, read16, 5, 16);
+	t->behaviour = SILENT;
+	KUNIT_EXPECT_EQ(test, command(ch, read16, 5, &rsp), -ETIMEDOUT);
+	t->behaviour = ANSWER;
+	card_model_reset(&t->card);
+	expect_pattern(test, ch, read16, 5, 16);
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 2ULL);
+	smchan_session_stop(ch, SMCHAN_END_LOCAL);
+	KUNIT_EXPECT_EQ(test, command(ch, read16, 5, &rsp), -ENOTCONN);
+}
+
+/*
+ * Round robin by user: one user's ten queued commands do not keep
+ * another user's waiting behind all of them; one user may queue
+ * SMCHAN_QUEUE_MAX commands, and the next user still gets in.
+ */
+static void fairness_test(struct kunit *test)
+{
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	struct sync_cmd *many, other;
+	atomic_t counter = ATOMIC_INIT(0);
+	int i;
+
+	many = kunit_kcalloc(test, SMCHAN_QUEUE_MAX + 1, sizeof(*many),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, many);
+	expect_pattern(test, ch, read16, 5, 16);
+
+	mutex_lock(&ch->lock);		/* the worker waits: fill the queue */
+	for (i = 0; i < 10; i++) {
+		KUNIT_ASSERT_EQ(test, submit(ch, &many[i], &many[i], 1000,
+					     read16, 5), 0);
+		many[i].counter = &counter;
+	}
+	KUNIT_ASSERT_EQ(test, submit(ch, &other, &other, 1001, read16, 5), 0);
+	other.counter = &counter;
+	mutex_unlock(&ch->lock);
+	for (i = 0; i < 10; i++)
+		wait_for_completion(&many[i].done);
+	wait_for_completion(&other.done);
+	KUNIT_EXPECT_EQ(test, other.ret, 18);
+	KUNIT_EXPECT_LE(test, other.order, 2U);
+	for (i = 0; i < 10; i++) {
+		KUNIT_EXPECT_EQ(test, many[i].ret, 18);
+		kfree_sensitive(many[i].rsp);
+	}
+	kfree_sensitive(other.rsp);
+
+	mutex_lock(&ch->lock);
+	for (i = 0; i < SMCHAN_QUEUE_MAX; i++)
+		KUNIT_ASSERT_EQ(test, submit(ch, &many[i], &many[i], 1000,
+					     read16, 5), 0);
+	KUNIT_EXPECT_EQ(test, submit(ch, &many[i], &many[i], 1000, read16, 5),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, submit(ch, &other, &other, 1001, read16, 5), 0);
+	/* A command not started yet can be taken back; then not twice. */
+	KUNIT_EXPECT_TRUE(test, smchan_channel_cancel(ch, &many[0].cmd));
+	KUNIT_EXPECT_FALSE(test, smchan_channel_cancel(ch, &many[0].cmd));
+	mutex_unlock(&ch->lock);
+	for (i = 1; i < SMCHAN_QUEUE_MAX; i++) {
+		wait_for_completion(&many[i].done);
+		kfree_sensitive(many[i].rsp);
+	}
+	wait_for_completion(&other.done);
+	kfree_sensitive(other.rsp);
+	KUNIT_EXPECT_FALSE(test, completion_done(&many[0].done));
+}
+
+/*
+ * A hold keeps the channel for one owner's commands: another's wait
+ * until the release, or until the hold runs out.
+ */
+static void hold_test(struct kunit *test)
+{
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	int a, b;
+	struct sync_cmd mine, theirs;
+
+	expect_pattern(test, ch, read16, 5, 16);
+	KUNIT_ASSERT_EQ(test, smchan_channel_hold(ch, &a, 10000, true), 0);
+	KUNIT_EXPECT_EQ(test, smchan_channel_hold(ch, &b, 10000, true),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, smchan_channel_hold(ch, &a, 0, true), -EINVAL);
+	KUNIT_ASSERT_EQ(test, submit(ch, &theirs, &b, 0, read16, 5), 0);
+	KUNIT_ASSERT_EQ(test, submit(ch, &mine, &a, 0, read16, 5), 0);
+	wait_for_completion(&mine.done);
+	KUNIT_EXPECT_EQ(test, mine.ret, 18);
+	msleep(50);
+	KUNIT_EXPECT_FALSE(test, completion_done(&theirs.done));
+	KUNIT_EXPECT_EQ(test, smchan_channel_unhold(ch, &a), 0);
+	wait_for_completion(&theirs.done);
+	KUNIT_EXPECT_EQ(test, theirs.ret, 18);
+	kfree_sensitive(mine.rsp);
+	kfree_sensitive(theirs.rsp);
+
+	/* A hold that runs out lets the others in, and says so. */
+	KUNIT_ASSERT_EQ(test, smchan_channel_hold(ch, &a, 100, true), 0);
+	KUNIT_ASSERT_EQ(test, submit(ch, &theirs, &b, 0, read16, 5), 0);
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&theirs.done,
+							  msecs_to_jiffies(5000)) > 0,
+			true);
+	kfree_sensitive(theirs.rsp);
+	KUNIT_EXPECT_EQ(test, smchan_channel_unhold(ch, &a), -ETIMEDOUT);
+}
+
+/*
+ * From the suspend notification on, nothing starts: a queued command
+ * waits for the resume, and then runs in a new session.
+ */
+static void suspend_test(struct kunit *test)
+{
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	struct sync_cmd sc;
+
+	expect_pattern(test, ch, read16, 5, 16);
+	smchan_channel_suspend(true);
+	smchan_channel_end_all(SMCHAN_END_LOCAL);
+	KUNIT_EXPECT_TRUE(test, harness_sm_wiped(ch->sm));
+	KUNIT_ASSERT_EQ(test, submit(ch, &sc, &sc, 0, read16, 5), 0);
+	smchan_channel_flush(ch);
+	KUNIT_EXPECT_FALSE(test, completion_done(&sc.done));
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_IDLE);
+	card_model_reset(&t->card);
+	smchan_channel_suspend(false);
+	wait_for_completion(&sc.done);
+	KUNIT_EXPECT_EQ(test, sc.ret, 18);
+	kfree_sensitive(sc.rsp);
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 2ULL);
+}
+
+/* Suspend during a command: it fails at once, keys wiped, not later. */
+static void end_all_in_flight_test(struct kunit *test)
+{
+	struct settings s = { .timeout_ms = 10000 };
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	unsigned long t0;
+	struct sync_cmd sc;
+
+	expect_pattern(test, ch, read16, 5, 16);
+	t->behaviour = SILENT;
+	KUNIT_ASSERT_EQ(test, submit(ch, &sc, &sc, 0, read16, 5), 0);
+	msleep(20);
+	t0 = jiffies;
+	smchan_channel_end_all(SMCHAN_END_LOCAL);
+	KUNIT_EXPECT_LT(test, jiffies - t0, msecs_to_jiffies(1000));
+	KUNIT_EXPECT_TRUE(test, harness_sm_wiped(ch->sm));
+	wait_for_completion(&sc.done);
+	KUNIT_EXPECT_EQ(test, sc.ret, -ECANCELED);
+}
+
+/* Names smchanctl can print and a shell can pass. */
+static void name_test(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, smchan_channel_name_valid("card0"));
+	KUNIT_EXPECT_TRUE(test, smchan_channel_name_valid("a-b_c.d:e@f+1"));
+	KUNIT_EXPECT_FALSE(test, smchan_channel_name_valid(""));
+	KUNIT_EXPECT_FALSE(test, smchan_channel_name_valid("-x"));
+	KUNIT_EXPECT_FALSE(test, smchan_channel_name_valid("a b"));
+	KUNIT_EXPECT_FALSE(test, smchan_channel_name_valid("a\nb"));
+	KUNIT_EXPECT_FALSE(test, smchan_channel_name_valid("100%"));
+	KUNIT_EXPECT_FALSE(test, smchan_channel_name_valid("a/b"));
+	KUNIT_EXPECT_FALSE(test, smchan_channel_name_valid("\x1b[31m"));
 }
 
 static struct kunit_case smchan_channel_cases[] = {
@@ -575,6 +1068,17 @@ static struct kunit_case smchan_channel_cases[] = {
 	KUNIT_CASE(config_test),
 	KUNIT_CASE(check_test),
 	KUNIT_CASE(memory_test),
+	KUNIT_CASE(socket_identity_test),
+	KUNIT_CASE_PARAM(largest_command_test, mode_gen_params),
+	KUNIT_CASE(transport_errno_test),
+	KUNIT_CASE(walk_test),
+	KUNIT_CASE(async_start_test),
+	KUNIT_CASE(want_session_test),
+	KUNIT_CASE(fairness_test),
+	KUNIT_CASE(hold_test),
+	KUNIT_CASE(suspend_test),
+	KUNIT_CASE(end_all_in_flight_test),
+	KUNIT_CASE(name_test),
 	{}
 };
 

@@ -19,6 +19,16 @@
 /* A channel name: like an interface name, 1..15 bytes and a NUL. */
 #define SMCHAN_NAME_SIZE	16
 
+/*
+ * The most bytes of SMCHAN_A_APDU or SMCHAN_A_RESPONSE: what a netlink
+ * attribute holds (a 16-bit length that counts its 4-byte header).
+ */
+#define SMCHAN_NL_DATA_MAX	65531
+
+/* Reader and keyring names: at most 127 bytes and a NUL, everywhere. */
+#define SMCHAN_READER_SIZE	128
+#define SMCHAN_KEYDESC_SIZE	128
+
 /* Key-update modes (P1 of INITIALIZE SESSION). Only ratchet is not weak. */
 enum smchan_mode {
 	SMCHAN_MODE_XOR = 1,
@@ -64,6 +74,7 @@ enum smchan_event {
 	SMCHAN_EVENT_SM_FAILURE,	/* a response failed verification */
 	SMCHAN_EVENT_CHANNEL_NEW,
 	SMCHAN_EVENT_CHANNEL_DEL,
+	SMCHAN_EVENT_SESSION_FAILED,	/* establishment failed: SMCHAN_A_ERROR */
 };
 
 /* Where the channel's master key came from (SMCHAN_A_KEY_SOURCE). */
@@ -94,7 +105,9 @@ enum smchan_attr {
 	SMCHAN_A_SUITE,		/* u8: enum smchan_suite */
 	SMCHAN_A_GROUP_SIZE,	/* u8: N for list and opkey, 2..32 */
 	SMCHAN_A_REKEY_LIMIT,	/* u32: commands per session, 0: none */
-	SMCHAN_A_TIMEOUT_MS,	/* u32: per transmitted APDU */
+	SMCHAN_A_TIMEOUT_MS,	/* u32: per transmitted APDU; in TRANSMIT, how
+				 * long the kernel waits for this answer
+				 */
 	SMCHAN_A_AUTO_ESTABLISH, /* u8: 0 or 1 */
 	SMCHAN_A_MKEY,		/* binary, 16 or 32 bytes: never returned */
 	SMCHAN_A_KEYRING,	/* string: description of a "logon" key */
@@ -105,10 +118,16 @@ enum smchan_attr {
 	SMCHAN_A_N,		/* u64: number of the next command */
 	SMCHAN_A_TRANSPORT,	/* u8: 1 when a transport is bound */
 	SMCHAN_A_STATS,		/* nest: SMCHAN_STAT_* */
-	SMCHAN_A_REQUEST_ID,	/* u64: matches TRANSMIT and TRANSMIT_DONE */
+	SMCHAN_A_REQUEST_ID,	/* u64: matches TRANSMIT and TRANSMIT_DONE; a
+				 * SESSION_START reply and the SESSION_UP or
+				 * SESSION_FAILED event of that start
+				 */
 	SMCHAN_A_APDU,		/* binary: a protected or plain APDU */
 	SMCHAN_A_RESPONSE,	/* binary: the card's answer */
-	SMCHAN_A_ERROR,		/* u32: transport errno (positive) */
+	SMCHAN_A_ERROR,		/* u32: errno (positive): the transport's in
+				 * TRANSMIT_DONE; why a session start failed
+				 * in SESSION_FAILED and in get and dump
+				 */
 	SMCHAN_A_EVENT,		/* u8: enum smchan_event */
 	SMCHAN_A_END_REASON,	/* u8: enum smchan_end_reason */
 	SMCHAN_A_CARD_PRESENT,	/* u8: 0 or 1 */
@@ -136,5 +155,15 @@ struct smchan_attach {
 
 #define SMCHAN_IOC_MAGIC	0xd5
 #define SMCHAN_IOC_ATTACH	_IOW(SMCHAN_IOC_MAGIC, 0x01, struct smchan_attach)
+
+/*
+ * /dev/smchan: hold the channel for this file, as SCardBeginTransaction
+ * holds a reader: until SMCHAN_IOC_RELEASE, close(), or @ms milliseconds
+ * (1..SMCHAN_HOLD_MAX_MS) pass, only this file's commands reach the card.
+ * Waits while another file holds the channel (-EAGAIN with O_NONBLOCK).
+ */
+#define SMCHAN_HOLD_MAX_MS	60000
+#define SMCHAN_IOC_HOLD		_IOW(SMCHAN_IOC_MAGIC, 0x02, __u32)
+#define SMCHAN_IOC_RELEASE	_IO(SMCHAN_IOC_MAGIC, 0x03)
 
 #endif /* _UAPI_LINUX_SMCHAN_H */
