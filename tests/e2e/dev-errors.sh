@@ -53,6 +53,27 @@ dev open attach:e-basic "xfer:$SELECT_0101" sw:9000 \
 dev open attach:e-list "xfer:$SELECT_0101" sw:9000 \
 	write-gen:00D60000:65502 read sw:6A84
 
+# With Le > 256 the protected command needs 16 bytes more than the
+# TRANSMIT attribute holds at those sizes: the most is 65487 bytes
+# (xor, ratchet) or 65486 (list, opkey: a selector byte more). The
+# largest goes through whole in every mode; one byte more is EMSGSIZE.
+for m in xor list opkey ratchet; do
+	new_channel "e-big-$m" mode "$m" key-file "$K"
+done
+stop_pid "$LOOPBACK_PID"
+start_loopback "$E2E_TMP/big.log" e-basic="$K" e-list="$K" \
+	e-big-xor="$K" e-big-list="$K" e-big-opkey="$K" e-big-ratchet="$K"
+for m in xor list opkey ratchet; do
+	max=65487
+	[ "$m" = list ] || [ "$m" = opkey ] && max=65486
+	dev open "attach:e-big-$m" "xfer:$SELECT_0101" sw:9000 \
+		"write-gen:00D60000:$max:257" read sw:6A84 \
+		err:EMSGSIZE "write-gen:00D60000:$((max + 1)):257" \
+		err:EMSGSIZE write-gen:00D60000:65503:65536 \
+		"write-gen:00D60000:$((max + 16)):256" read sw:6A84
+done
+expect_field e-big-ratchet state established
+
 # --- one command per file --------------------------------------------------
 dev open attach:e-basic "write:$SELECT_0101" err:EBUSY "write:$SELECT_0101" \
 	err:EBUSY attach:e-basic read sw:9000

@@ -68,3 +68,19 @@ stop_pid "$LOOPBACK_PID"
 start_loopback "$E2E_TMP/lb5.log" d-a="$K"
 dev open attach:d-a "xfer:$SELECT_0101" sw:9000
 say ok
+stop_pid "$LOOPBACK_PID"
+
+# A hostile transport's error values: only the documented set reaches the
+# application; kernel-internal codes (ERESTARTSYS 512, which would make a
+# read() restart after its answer was consumed), EAGAIN from a blocking
+# read, or anything else become EIO. Request 3 is the SELECT.
+for e in 512 EAGAIN EINTR ENODEV 4095; do
+	start_loopback "$E2E_TMP/lbe.log" --error "3:$e" d-a="$K"
+	dev open attach:d-a err:EIO "xfer:$SELECT_0101"
+	stop_pid "$LOOPBACK_PID"
+done
+for e in ENXIO ENOMEDIUM ETIMEDOUT; do
+	start_loopback "$E2E_TMP/lbe.log" --error "3:$e" d-a="$K"
+	dev open attach:d-a "err:$e" "xfer:$SELECT_0101"
+	stop_pid "$LOOPBACK_PID"
+done

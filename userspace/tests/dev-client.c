@@ -11,6 +11,9 @@
  *
  *   open | open-nb        open DEVICE (default /dev/smchan), O_NONBLOCK
  *   close
+ *   close-within:MS       close, which must return within MS ms
+ *   hold:MS               ioctl(SMCHAN_IOC_HOLD, MS)
+ *   release               ioctl(SMCHAN_IOC_RELEASE)
  *   attach:NAME           ioctl(SMCHAN_IOC_ATTACH)
  *   write:HEX             write() one APDU; must return its length
  *   write-gen:HDR:LC[:LE] write() a generated APDU: 4 header bytes HDR,
@@ -296,6 +299,27 @@ static int run(char **tok, int ntok)
 			need_fd();
 			outcome("close", close(fd) == 0, e);
 			fd = -1;
+		} else if (IS("close-within")) {
+			struct timespec t0, t1;
+			long ms;
+
+			need_fd();
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			outcome("close", close(fd) == 0, e);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			fd = -1;
+			ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+			     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+			if (ms > num(arg ? arg : "0"))
+				fail("close took %ld ms", ms);
+		} else if (IS("hold")) {
+			uint32_t ms = arg ? (uint32_t)num(arg) : 0;
+
+			need_fd();
+			outcome("hold", ioctl(fd, SMCHAN_IOC_HOLD, &ms) == 0, e);
+		} else if (IS("release")) {
+			need_fd();
+			outcome("release", ioctl(fd, SMCHAN_IOC_RELEASE) == 0, e);
 		} else if (IS("attach")) {
 			struct smchan_attach a;
 
@@ -412,6 +436,7 @@ static int run(char **tok, int ntok)
 			usage("unknown step");
 		}
 		if (e && !(IS("open") || IS("open-nb") || IS("close") ||
+			   IS("hold") || IS("release") ||
 			   IS("attach") || IS("write") || IS("write-gen") ||
 			   IS("read") || IS("xfer") || IS("seek")))
 			usage("err: must stand before a step that can fail");
