@@ -280,7 +280,7 @@ static ssize_t smchan_read(struct file *file, char __user *buf, size_t count,
 	} else if (f->err) {
 		ret = f->err;
 		f->err = 0;
-		f->state = FILE_IDLE;
+		WRITE_ONCE(f->state, FILE_IDLE);
 	} else if (count < f->rsp_len) {
 		ret = -EMSGSIZE;	/* the answer stays for a larger read */
 	} else if (copy_to_user(buf, f->rsp, f->rsp_len)) {
@@ -290,7 +290,7 @@ static ssize_t smchan_read(struct file *file, char __user *buf, size_t count,
 		kfree_sensitive(f->rsp);
 		f->rsp = NULL;
 		f->rsp_len = 0;
-		f->state = FILE_IDLE;
+		WRITE_ONCE(f->state, FILE_IDLE);
 	}
 	mutex_unlock(&f->lock);
 	return ret;

@@ -459,7 +459,7 @@ static void advance(struct smchan_sm *sm)
 		memcpy(sm->k_next, next, sm->klen);
 	}
 	memzero_explicit(next, sizeof(next));
-	sm->n++;
+	WRITE_ONCE(sm->n, sm->n + 1);	/* read locklessly by get and dump */
 
 	if (ret)
 		smchan_sm_end(sm, SMCHAN_END_CRYPTO);
@@ -488,13 +488,13 @@ static int install_keys(struct smchan_sm *sm, enum smchan_mode mode,
 	sm->mode = mode;
 	sm->klen = klen;
 	sm->group_n = group_n;
-	sm->n = 0;
+	WRITE_ONCE(sm->n, 0);
 	sm->established = true;
 	if (has_selector(sm)) {
 		for (i = 0; i < group_n; i++)
 			memcpy(sm->group[i], keys + i * klen, klen);
 		memcpy(sm->k, sm->group[0], klen);
-		sm->n = 1;
+		WRITE_ONCE(sm->n, 1);
 		return 0;
 	}
 
@@ -563,7 +563,7 @@ void smchan_sm_end(struct smchan_sm *sm, enum smchan_end_reason why)
 		sm->end_reason = why;
 	sm->established = false;
 	sm->pending = false;
-	sm->n = 0;
+	WRITE_ONCE(sm->n, 0);
 	sm->s_cur = 0;
 	sm->s_prev = 0;
 	memzero_explicit(sm->k, sizeof(sm->k));

@@ -85,6 +85,15 @@ expect_field k-ring-bin suite aes128
 start_loopback "$E2E_TMP/ring.log" k-ring-hex="$E2E_TMP/khex" k-ring-bin="$E2E_TMP/kbin.hex"
 dev open attach:k-ring-hex "xfer:$SELECT_0101" sw:9000
 dev open attach:k-ring-bin "xfer:$SELECT_0101" sw:9000
+# The format follows from the length, never from the content: 32 raw
+# bytes that happen to be hex digits are an AES-256 key, not 16 hex-coded
+# bytes (which 32 hex digits *with* a newline are).
+printf '0123456789abcdef0123456789ABCDEF' | keyctl padd logon smchan:e2e-hexchars @u >/dev/null
+printf '0123456789abcdef0123456789ABCDEF\n' | keyctl padd logon smchan:e2e-hexline @u >/dev/null
+new_channel k-ring-chars keyring smchan:e2e-hexchars
+new_channel k-ring-line keyring smchan:e2e-hexline
+expect_field k-ring-chars suite aes256
+expect_field k-ring-line suite aes128
 smchan-nl --expect ENOKEY new k-ring-none keyring smchan:e2e-nosuch >/dev/null
 smchan-nl --expect EINVAL new k-ring-bad keyring smchan:e2e-bad >/dev/null
 smchan-nl --expect EINVAL new k-ring-both keyring smchan:e2e-hex key-file "$E2E_TMP/khex" >/dev/null

@@ -37,6 +37,17 @@ nl --expect ENOENT set n-nosuch timeout 100
 nl --expect ENOENT start n-nosuch
 nl --expect ENOENT stop n-nosuch
 nl --expect ENOENT bind n-nosuch
+# CHANNEL_SET answers with the channel as it is now.
+out=$(smchan-nl set n-a timeout 1234)
+case $out in
+*"channel n-a "*"timeout=1234"*) ;;
+*) fail "CHANNEL_SET did not reply with the new settings: '$out'" ;;
+esac
+nl set n-a timeout 5000
+# Names are what a shell passes and a terminal prints as they are.
+for bad in 'n b' '-n' 'n%d' "$(printf 'n\033[1m')" "$(printf 'n\nx')"; do
+	nl --expect EINVAL new "$bad" key-file "$K"
+done
 nl --expect ERANGE new n-b mode 9
 nl --expect ERANGE new n-b mode 0
 nl --expect ERANGE new n-b suite 3
