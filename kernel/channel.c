@@ -1006,7 +1006,9 @@ static struct smchan_command *next_cmd(struct smchan_channel *ch,
 /*
  * The worker: session starts first, then commands, one at a time, until
  * none may run. Nothing starts while the system suspends (the workqueue
- * is freezable, and this stops it short of the freezer).
+ * is freezable, and this stops it short of the freezer), except on a
+ * deleted channel, whose commands fail without touching the card: the
+ * resume kicks only the channels still listed.
  */
 static void run(struct work_struct *work)
 {
@@ -1018,7 +1020,7 @@ static void run(struct work_struct *work)
 	u8 *rsp;
 	int ret;
 
-	while (!READ_ONCE(smchan_suspended)) {
+	while (!READ_ONCE(smchan_suspended) || READ_ONCE(ch->dead)) {
 		retry = 0;
 		mutex_lock(&ch->lock);
 		end_if_lost(ch);
