@@ -426,7 +426,7 @@ static int request(struct smchan_nl *h, struct nl_msg *msg, int flags,
 	unsigned char *buf = NULL;
 	uint32_t seq;
 	int rc = 0, n;
-	bool done = false;
+	bool done = false, intr = false;
 
 	hdr->nlmsg_flags |= NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK);
 	h->errmsg[0] = '\0';
@@ -462,6 +462,8 @@ static int request(struct smchan_nl *h, struct nl_msg *msg, int flags,
 			}
 			if (nlh->nlmsg_seq != seq)
 				continue;	/* stale, or an event */
+			if (dump && (nlh->nlmsg_flags & NLM_F_DUMP_INTR))
+				intr = true;	/* the list changed meanwhile */
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = nlmsg_data(nlh);
 
@@ -490,7 +492,7 @@ static int request(struct smchan_nl *h, struct nl_msg *msg, int flags,
 		buf = NULL;
 		/* A dump ends with NLMSG_DONE; a do with its ACK. */
 	}
-	return rc;
+	return rc ? rc : intr ? -EINTR : 0;
 }
 
 static struct nl_msg *new_msg(struct smchan_nl *h, int cmd, size_t extra)
@@ -723,33 +725,54 @@ int smchan_channel_get(struct smchan_nl *h, const char *name,
 	return err;
 }
 
+/* The channels of one dump, collected before anyone sees them. */
 struct dump_ctx {
-	smchan_channel_fn fn;
-	void *arg;
+	struct smchan_channel_info *v;
+	size_t n, size;
 };
 
 static int dump_cb(struct smchan_nl *h, struct nlmsghdr *nlh, void *arg)
 {
 	struct dump_ctx *d = arg;
-	struct smchan_channel_info info;
-	int err;
 
 	if (!is_cmd(h, nlh, SMCHAN_CMD_CHANNEL_GET))
 		return 0;
-	err = parse_info(nlh, &info);
-	if (err)
-		return err;
-	return d->fn(&info, d->arg);
+	if (d->n == d->size) {
+		size_t size = d->size ? 2 * d->size : 64;
+		void *v = realloc(d->v, size * sizeof(*d->v));
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->size = size;
+	}
+	return parse_info(nlh, &d->v[d->n++]);
 }
+
+/* Dumps the kernel flagged NLM_F_DUMP_INTR are taken again this often. */
+#define DUMP_TRIES 8
 
 int smchan_channel_dump(struct smchan_nl *h, smchan_channel_fn fn, void *arg)
 {
-	struct nl_msg *msg = new_msg(h, SMCHAN_CMD_CHANNEL_GET, 0);
-	struct dump_ctx d = { fn, arg };
+	struct dump_ctx d;
+	struct nl_msg *msg;
+	int tries, rc;
+	size_t i;
 
-	if (!msg)
-		return -ENOMEM;
-	return request(h, msg, REQ_DUMP, dump_cb, &d);
+	for (tries = 1; ; tries++) {
+		memset(&d, 0, sizeof(d));
+		msg = new_msg(h, SMCHAN_CMD_CHANNEL_GET, 0);
+		if (!msg)
+			return -ENOMEM;
+		rc = request(h, msg, REQ_DUMP, dump_cb, &d);
+		if (rc != -EINTR || tries == DUMP_TRIES)
+			break;
+		free(d.v);	/* channels came or went: a consistent one */
+	}
+	for (i = 0; !rc && i < d.n; i++)
+		rc = fn(&d.v[i], arg);
+	free(d.v);
+	return rc;
 }
 
 /* --- Sessions and transport --------------------------------------------- */

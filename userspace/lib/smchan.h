@@ -169,8 +169,11 @@ int smchan_channel_set(struct smchan_nl *h, const struct smchan_channel_cfg *cfg
 int smchan_channel_del(struct smchan_nl *h, const char *name);
 int smchan_channel_get(struct smchan_nl *h, const char *name,
 		       struct smchan_channel_info *info);
-/* Calls fn for every channel; a non-zero return from fn stops the walk
- * (the rest of the dump is read and dropped) and is returned. */
+/* Calls fn for every channel of a consistent dump; a non-zero return
+ * from fn stops the walk and is returned.  The whole dump is read before
+ * fn sees any of it: one the kernel flags as interrupted (channels were
+ * added or deleted meanwhile, NLM_F_DUMP_INTR) is taken again, up to 8
+ * times, then -EINTR. */
 typedef int (*smchan_channel_fn)(const struct smchan_channel_info *info, void *arg);
 int smchan_channel_dump(struct smchan_nl *h, smchan_channel_fn fn, void *arg);
 
