@@ -9,7 +9,8 @@
 # channel-new, transport-up, session-up, session-down reason=local (stop),
 # rekey (at the rekey limit), sm-failure + session-down reason=verify (a
 # corrupted response), session-down reason=card-removed (CARD_STATUS 0),
-# transport-down (the transport exits), channel-del.
+# transport-down (the transport exits), channel-del; session-failed with
+# the start's id and its error (a card with another master key).
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -22,7 +23,7 @@ expect_event() {
 	local i
 	for i in $(seq 100); do
 		# (An event may carry a reason the test does not name.)
-		grep -Eqx "event $1( reason=[a-z-]+)?" "$EV" && return 0
+		grep -Eqx "event $1( reason=[a-z-]+)?( id=[0-9]+)?( error=E[A-Z]+)?" "$EV" && return 0
 		sleep 0.05
 	done
 	cat "$EV"
@@ -76,5 +77,19 @@ dev open attach:v-a "xfer:$SELECT_0101" sw:9000
 
 smchan-nl del v-a
 expect_event "v-a channel-del"
+
+# A start the card refuses: SESSION_START's reply and its session-failed
+# event carry the same id, the event and the channel the error.
+K2=$E2E_TMP/key2
+mkkey "$K2"
+new_channel v-b key-file "$K"
+start_loopback "$E2E_TMP/lb3.log" v-b="$K2"
+smchan-nl --expect EKEYREJECTED start v-b >/dev/null
+expect_event "v-b session-failed id=[0-9]+ error=EKEYREJECTED"
+expect_field v-b state failed
+smchan-nl get v-b | grep -q ' error=EKEYREJECTED' || {
+	smchan-nl get v-b
+	fail "get does not say why the start failed"
+}
 say "$(wc -l <"$EV") events"
 say ok

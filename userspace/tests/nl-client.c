@@ -19,7 +19,8 @@
  * get, dump, new and set print one line per channel:
  *   channel NAME mode=ratchet suite=aes128 ... state=idle n=0 transport=0
  *           commands=0 sm_failures=0 sessions=0 reinits=0
- * events prints "event NAME TYPE[ reason=R]" per event.
+ * events prints "event NAME TYPE[ reason=R][ id=N][ error=ENAME]" per
+ * event (id: the SESSION_START that asked for a session-up/-failed).
  *
  * A failure prints "smchan-nl: CMD: ENAME: text[: extack]" and exits 1.
  * --expect ENAME turns that around: exit 0 (printing "ok err:ENAME")
@@ -117,6 +118,8 @@ static int print_info(const struct smchan_channel_info *i, void *arg)
 	printf(" weak=%d", i->weak);
 	if (i->present & SMCHAN_INFO_STATE)
 		printf(" state=%s", smchan_state_name(i->state));
+	if (i->present & SMCHAN_INFO_ERROR)
+		printf(" error=%s", smchan_errname(-(int)i->error));
 	if (i->present & SMCHAN_INFO_N)
 		printf(" n=%llu", (unsigned long long)i->n);
 	if (i->present & SMCHAN_INFO_TRANSPORT)
@@ -194,6 +197,10 @@ static int on_event(const struct smchan_event_msg *ev, void *arg)
 	printf("event %s %s", ev->channel, smchan_event_name(ev->event));
 	if (ev->has_end_reason)
 		printf(" reason=%s", smchan_end_reason_name(ev->end_reason));
+	if (ev->has_request_id)
+		printf(" id=%llu", (unsigned long long)ev->request_id);
+	if (ev->has_error)
+		printf(" error=%s", smchan_errname(-(int)ev->error));
 	putchar('\n');
 	fflush(stdout);
 	return 0;
