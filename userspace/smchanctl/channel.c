@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -61,32 +60,21 @@ static int parse_u32(const char *what, const char *s, unsigned long max,
 	return 0;
 }
 
-/* Warns about a key file others can read, as wg genkey does. */
-static void check_key_file_mode(const char *path)
+/* A reader name or a key description: 1 to max - 1 bytes (the kernel's). */
+static int check_string(const char *what, const char *val, size_t max)
 {
-	struct stat st;
-
-	if (strcmp(path, "-") && !stat(path, &st) && (st.st_mode & 0044))
-		fprintf(stderr, "Warning: the key file `%s' can be read by others (mode %04o): chmod 600 it\n",
-			path, st.st_mode & 07777);
+	if (!*val || strlen(val) >= max) {
+		fprintf(stderr, "%s: Invalid %s: `%s' (1 to %zu bytes)\n", prog,
+			what, val, max - 1);
+		return -1;
+	}
+	return 0;
 }
 
-static int read_key(const char *path, uint8_t key[32], size_t *len)
-{
-	int err;
-
-	check_key_file_mode(path);
-	err = smchan_read_key_file(path, key, len);
-	if (err == -EINVAL)
-		fprintf(stderr, "%s: Invalid key file `%s': it must hold 32 or 64 hex digits and nothing else\n",
-			prog, path);
-	else if (err)
-		fprintf(stderr, "%s: Unable to read the key file `%s': %s\n",
-			prog, path, strerror(-err));
-	return err;
-}
-
-/* The OPTION VALUE pairs of channel add and set. */
+/*
+ * The OPTION VALUE pairs of channel add and set.  Returns 0, EXIT_USAGE,
+ * or 1 when the key file cannot be read.
+ */
 static int parse_cfg(int argc, char **argv, struct smchan_channel_cfg *cfg)
 {
 	uint32_t v;
@@ -97,14 +85,14 @@ static int parse_cfg(int argc, char **argv, struct smchan_channel_cfg *cfg)
 
 		if (!val) {
 			fprintf(stderr, "%s: `%s' needs a value\n", prog, opt);
-			return -1;
+			return EXIT_USAGE;
 		}
 		if (!strcmp(opt, "mode")) {
 			cfg->mode = (uint8_t)smchan_mode_parse(val);
 			if (!cfg->mode) {
 				fprintf(stderr, "%s: Invalid mode: `%s' (ratchet, xor, list or opkey)\n",
 					prog, val);
-				return -1;
+				return EXIT_USAGE;
 			}
 			cfg->present |= SMCHAN_CFG_MODE;
 		} else if (!strcmp(opt, "suite")) {
@@ -112,60 +100,55 @@ static int parse_cfg(int argc, char **argv, struct smchan_channel_cfg *cfg)
 			if (!cfg->suite) {
 				fprintf(stderr, "%s: Invalid suite: `%s' (aes128 or aes256)\n",
 					prog, val);
-				return -1;
+				return EXIT_USAGE;
 			}
 			cfg->present |= SMCHAN_CFG_SUITE;
 		} else if (!strcmp(opt, "group")) {
 			if (parse_u32("group size", val, 255, &v))
-				return -1;
+				return EXIT_USAGE;
 			cfg->group_size = (uint8_t)v;
 			cfg->present |= SMCHAN_CFG_GROUP_SIZE;
 		} else if (!strcmp(opt, "timeout")) {
 			if (parse_u32("timeout", val, UINT32_MAX, &v))
-				return -1;
+				return EXIT_USAGE;
 			cfg->timeout_ms = v;
 			cfg->present |= SMCHAN_CFG_TIMEOUT_MS;
 		} else if (!strcmp(opt, "rekey-limit")) {
 			if (parse_u32("rekey limit", val, UINT32_MAX, &v))
-				return -1;
+				return EXIT_USAGE;
 			cfg->rekey_limit = v;
 			cfg->present |= SMCHAN_CFG_REKEY_LIMIT;
 		} else if (!strcmp(opt, "auto-establish")) {
 			if (strcmp(val, "on") && strcmp(val, "off")) {
 				fprintf(stderr, "%s: Invalid auto-establish: `%s' (on or off)\n",
 					prog, val);
-				return -1;
+				return EXIT_USAGE;
 			}
 			cfg->auto_establish = !strcmp(val, "on");
 			cfg->present |= SMCHAN_CFG_AUTO_ESTABLISH;
 		} else if (!strcmp(opt, "reader")) {
-			if (!*val || strlen(val) >= sizeof(cfg->reader)) {
-				fprintf(stderr, "%s: Invalid reader: `%s'\n", prog, val);
-				return -1;
-			}
+			if (check_string("reader", val, SMCHAN_READER_SIZE))
+				return EXIT_USAGE;
 			strcpy(cfg->reader, val);
 			cfg->present |= SMCHAN_CFG_READER;
 		} else if (!strcmp(opt, "keyring")) {
-			if (!*val || strlen(val) >= sizeof(cfg->keyring)) {
-				fprintf(stderr, "%s: Invalid keyring key description: `%s'\n",
-					prog, val);
-				return -1;
-			}
+			if (check_string("keyring key description", val, SMCHAN_KEYDESC_SIZE))
+				return EXIT_USAGE;
 			strcpy(cfg->keyring, val);
 			cfg->present |= SMCHAN_CFG_KEYRING;
 		} else if (!strcmp(opt, "key-file")) {
 			if (read_key(val, cfg->mkey, &cfg->mkey_len))
-				return -1;
+				return 1;
 			cfg->present |= SMCHAN_CFG_MKEY;
 		} else {
 			fprintf(stderr, "%s: Invalid channel option: `%s'\n", prog, opt);
 			fputs(channel_usage, stderr);
-			return -1;
+			return EXIT_USAGE;
 		}
 	}
 	if ((cfg->present & SMCHAN_CFG_MKEY) && (cfg->present & SMCHAN_CFG_KEYRING)) {
 		fprintf(stderr, "%s: give key-file or keyring, not both\n", prog);
-		return -1;
+		return EXIT_USAGE;
 	}
 	/* The suite follows from a key given here unless it is named. */
 	if ((cfg->present & SMCHAN_CFG_MKEY) && !(cfg->present & SMCHAN_CFG_SUITE)) {
@@ -191,22 +174,26 @@ static int channel_add_set(int argc, char **argv, bool add)
 	struct smchan_nl *h;
 	int err;
 
+	if (wants_help(argc, argv)) {
+		fputs(channel_usage, stdout);
+		return 0;
+	}
 	if (argc < 2 || (add && argc < 4)) {
 		fputs(channel_usage, stderr);
-		return 1;
+		return EXIT_USAGE;
 	}
 	if (check_name(argv[1]))
-		return 1;
+		return EXIT_USAGE;
 	memset(&cfg, 0, sizeof(cfg));
 	strcpy(cfg.name, argv[1]);
 	err = parse_cfg(argc - 2, argv + 2, &cfg);
 	if (!err && add && !(cfg.present & SMCHAN_CFG_READER)) {
 		fprintf(stderr, "%s: channel add needs `reader READER'\n", prog);
-		err = -1;
+		err = EXIT_USAGE;
 	}
 	if (err) {
 		smchan_wipe(&cfg, sizeof(cfg));
-		return 1;
+		return err;
 	}
 	h = open_nl(false);
 	if (!h) {
@@ -310,8 +297,6 @@ static int show(const char *name, bool json)
 	struct smchan_nl *h;
 	int err;
 
-	if (name && check_name(name))
-		return 1;
 	h = open_nl(false);
 	if (!h)
 		return 1;
@@ -335,23 +320,27 @@ static int show(const char *name, bool json)
 
 int cmd_show(int argc, char **argv)
 {
+	static const char usage[] = "Usage: smchanctl show [NAME] [--json]\n";
 	bool json = false;
 	const char *name = NULL;
 	int i;
 
+	if (wants_help(argc, argv)) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
-		} else if (!strcmp(argv[i], "--help")) {
-			printf("Usage: smchanctl show [NAME] [--json]\n");
-			return 0;
-		} else if (!name) {
+		} else if (!name && argv[i][0] != '-') {
 			name = argv[i];
 		} else {
-			fprintf(stderr, "%s: Invalid argument: `%s'\n", prog, argv[i]);
-			return 1;
+			fprintf(stderr, "%s: Invalid argument: `%s'\n%s", prog, argv[i], usage);
+			return EXIT_USAGE;
 		}
 	}
+	if (name && check_name(name))
+		return EXIT_USAGE;
 	return show(name, json);
 }
 
@@ -360,9 +349,9 @@ int cmd_channel(int argc, char **argv)
 	struct smchan_nl *h;
 	int err;
 
-	if (argc < 2 || !strcmp(argv[1], "--help")) {
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(channel_usage, argc < 2 ? stderr : stdout);
-		return argc < 2;
+		return argc < 2 ? EXIT_USAGE : 0;
 	}
 	if (!strcmp(argv[1], "add"))
 		return channel_add_set(argc - 1, argv + 1, true);
@@ -371,12 +360,16 @@ int cmd_channel(int argc, char **argv)
 	if (!strcmp(argv[1], "show"))
 		return cmd_show(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "del")) {
+		if (wants_help(argc - 1, argv + 1)) {
+			fputs(channel_usage, stdout);
+			return 0;
+		}
 		if (argc != 3) {
 			fputs(channel_usage, stderr);
-			return 1;
+			return EXIT_USAGE;
 		}
 		if (check_name(argv[2]))
-			return 1;
+			return EXIT_USAGE;
 		h = open_nl(false);
 		if (!h)
 			return 1;
@@ -386,34 +379,44 @@ int cmd_channel(int argc, char **argv)
 		smchan_nl_close(h);
 		return err ? 1 : 0;
 	}
-	fprintf(stderr, "Invalid channel subcommand: `%s'\n", argv[1]);
+	fprintf(stderr, "%s: Invalid channel subcommand: `%s'\n", prog, argv[1]);
 	fputs(channel_usage, stderr);
-	return 1;
+	return EXIT_USAGE;
 }
 
 int cmd_session(int argc, char **argv)
 {
+	static const char usage[] =
+		"Usage: smchanctl session start|stop NAME\n"
+		"start establishes a new session now and waits for the card's answer;\n"
+		"stop ends the session and wipes its keys.\n";
 	struct smchan_nl *h;
 	bool start;
 	int err;
 
+	if (wants_help(argc, argv)) {
+		fputs(usage, stdout);
+		return 0;
+	}
 	if (argc != 3 || (strcmp(argv[1], "start") && strcmp(argv[1], "stop"))) {
-		if (argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "start") &&
-		    strcmp(argv[1], "stop"))
-			fprintf(stderr, "Invalid session subcommand: `%s'\n", argv[1]);
-		fprintf(argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
-			"Usage: smchanctl session start|stop NAME\n");
-		return !(argc == 2 && !strcmp(argv[1], "--help"));
+		if (argc >= 2 && strcmp(argv[1], "start") && strcmp(argv[1], "stop"))
+			fprintf(stderr, "%s: Invalid session subcommand: `%s'\n", prog, argv[1]);
+		fputs(usage, stderr);
+		return EXIT_USAGE;
 	}
 	start = !strcmp(argv[1], "start");
 	if (check_name(argv[2]))
-		return 1;
+		return EXIT_USAGE;
 	h = open_nl(false);
 	if (!h)
 		return 1;
 	err = start ? smchan_session_start(h, argv[2]) : smchan_session_stop(h, argv[2]);
-	if (err)
+	if (err) {
 		nl_failed(h, err, "%s the session of `%s'", argv[1], argv[2]);
+		/* what a failed establishment means */
+		if (start && err != -EPERM && errno_hint(-err))
+			fprintf(stderr, "(%s)\n", errno_hint(-err));
+	}
 	smchan_nl_close(h);
 	return err ? 1 : 0;
 }
@@ -435,25 +438,28 @@ int cmd_key(int argc, char **argv)
 	long id;
 	int i;
 
-	if (argc == 2 && !strcmp(argv[1], "--help")) {
+	if (wants_help(argc, argv)) {
 		fputs(usage, stdout);
 		return 0;
 	}
 	if (argc < 3 || strcmp(argv[1], "add")) {
 		if (argc >= 2 && strcmp(argv[1], "add"))
-			fprintf(stderr, "Invalid key subcommand: `%s'\n", argv[1]);
+			fprintf(stderr, "%s: Invalid key subcommand: `%s'\n", prog, argv[1]);
 		fputs(usage, stderr);
-		return 1;
+		return EXIT_USAGE;
 	}
 	if (!strchr(argv[2], ':') || argv[2][0] == ':') {
 		fprintf(stderr, "%s: Invalid key description: `%s' (a logon key needs \"prefix:name\")\n",
 			prog, argv[2]);
-		return 1;
+		return EXIT_USAGE;
 	}
+	/* a channel could not name a longer one */
+	if (check_string("key description", argv[2], SMCHAN_KEYDESC_SIZE))
+		return EXIT_USAGE;
 	for (i = 3; i < argc; i += 2) {
 		if (i + 1 >= argc) {
 			fprintf(stderr, "%s: `%s' needs a value\n", prog, argv[i]);
-			return 1;
+			return EXIT_USAGE;
 		}
 		if (!strcmp(argv[i], "key-file")) {
 			file = argv[i + 1];
@@ -465,18 +471,18 @@ int cmd_key(int argc, char **argv)
 			} else {
 				fprintf(stderr, "%s: Invalid keyring: `%s' (user or session)\n",
 					prog, argv[i + 1]);
-				return 1;
+				return EXIT_USAGE;
 			}
 		} else {
 			fprintf(stderr, "%s: Invalid key option: `%s'\n", prog, argv[i]);
 			fputs(usage, stderr);
-			return 1;
+			return EXIT_USAGE;
 		}
 	}
 	if (!file) {
 		fprintf(stderr, "%s: key add needs `key-file FILE' (keys are never read from the command line)\n",
 			prog);
-		return 1;
+		return EXIT_USAGE;
 	}
 	if (read_key(file, key, &len))
 		return 1;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vcard/secret.h"
 #include "smchanctl.h"
 
 const char *prog = "smchanctl";
@@ -42,7 +43,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-9s %s\n", subcommands[i].name,
 			subcommands[i].description);
 	fprintf(f, "\nWithout a subcommand, shows every channel. Each subcommand takes\n"
-		"--help. See smchanctl(8).\n");
+		"--help. Usage errors exit 2. See smchanctl(8).\n");
 }
 
 struct smchan_nl *open_nl(bool events)
@@ -73,6 +74,33 @@ void nl_failed(struct smchan_nl *h, int err, const char *fmt, ...)
 		fprintf(stderr, "kernel reports: %s\n", smchan_nl_last_error(h));
 	if (err == -EPERM)
 		fprintf(stderr, "(this needs CAP_NET_ADMIN: run it as root)\n");
+}
+
+bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+int read_key(const char *path, uint8_t key[32], size_t *len)
+{
+	int err;
+
+	/* ORDER: no core dump, ptrace or /proc/PID/mem before the key is in */
+	err = secret_process();
+	if (err) {
+		fprintf(stderr, "%s: Unable to make the process non-dumpable: %s\n",
+			prog, strerror(-err));
+		return err;
+	}
+	err = secret_read_key(path, key, len);
+	if (err)
+		secret_failed(prog, "key file", path, err);
+	return err;
 }
 
 long parse_hex(const char *s, uint8_t *buf, size_t size)
@@ -123,7 +151,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], subcommands[i].name))
 			return subcommands[i].fn(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "Invalid subcommand: `%s'\n", argv[1]);
+	fprintf(stderr, "%s: Invalid subcommand: `%s'\n", prog, argv[1]);
 	usage(stderr);
-	return 1;
+	return EXIT_USAGE;
 }

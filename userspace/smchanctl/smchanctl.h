@@ -18,6 +18,18 @@
 
 extern const char *prog;
 
+/* Exit status of a usage error (GNU and ip(8)); --help exits 0. */
+#define EXIT_USAGE 2
+
+/* Whether the arguments ask for help: --help or -h anywhere. */
+bool wants_help(int argc, char **argv);
+/* What an errno of the kernel or of /dev/smchan means for the user
+ * (apdu.c), or NULL. */
+const char *errno_hint(int err);
+/* Makes the process non-dumpable, then reads a key file (or "-") with
+ * read(2); says why not on stderr.  Returns 0 or -errno. */
+int read_key(const char *path, uint8_t key[32], size_t *len);
+
 int cmd_show(int argc, char **argv);
 int cmd_channel(int argc, char **argv);
 int cmd_session(int argc, char **argv);

@@ -42,6 +42,7 @@ run vectors-mutation "$here/mutate.sh" "$B/vectors-test" "$vectors" "$here/vecto
 [ -x "$here/pcsc-e2e.sh" ] && run pcsc-e2e "$here/pcsc-e2e.sh" "$B"
 [ -x "$B/crash-test" ] && run crash "$B/crash-test" "$B/smchan-vcard"
 [ -x "$B/image-test" ] && run image "$B/image-test"
+[ -x "$B/smchanctl" ] && run cli "$here/cli-test.sh" "$B"
 [ -x "$B/lib-test" ] && run libsmchan "$B/lib-test"
 
 if [ -n "${SMCHAN_RESULTS:-}" ]; then
