@@ -16,7 +16,10 @@
  * uses too): after secret_read_key(), neither the key's hex text nor its
  * bytes may be left anywhere in the heap (a stdio buffer would be).
  *
- *   image-test
+ * With the path of smchan-vcard.1, it also checks that the CLA ranges the
+ * page gives for plain and protected commands are the card's classes.
+ *
+ *   image-test [SMCHAN_VCARD_1]
  * Prints "RESULT <passed> <failed>".
  */
 #define _GNU_SOURCE
@@ -30,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../card/apdu.h"
 #include "../card/fs.h"
 #include "../card/vcard.h"
 #include "../vcard/image.h"
@@ -244,7 +248,49 @@ static void key_files(void)
 	check(ret == -EISDIR, "a key file that is a directory: %s", strerror(-ret));
 }
 
-int main(void)
+/*
+ * The COMMANDS paragraph of smchan-vcard.1: "Plain commands (... CLA 00
+ * to 03, ...) and protected ones (... CLA 0C to 0F, ...)": every "XX to
+ * YY" before "protected ones" is plain, after it protected.  Every CLA
+ * must be in the ranges of its class and nowhere else.
+ */
+static void man_classes(const char *man)
+{
+	char text[1024] = "", line[256], *p, *prot;
+	enum vc_class want[256] = { 0 };
+	unsigned int lo, hi, c, wrong = 0, first = 0;
+	FILE *f = fopen(man, "re");
+	int in = 0;
+
+	if (!f) {
+		check(0, "Unable to open `%s'", man);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Plain commands (", 16))
+			in = 1;
+		if (in && line[0] == '.')
+			break;
+		line[strcspn(line, "\n")] = ' ';	/* one line of text */
+		if (in && strlen(text) + strlen(line) < sizeof(text))
+			strcat(text, line);
+	}
+	fclose(f);
+	prot = strstr(text, "protected ones");
+	for (p = text; prot && (p = strstr(p, " to ")); p += 4) {
+		if (sscanf(p - 2, "%2x to %2x", &lo, &hi) != 2 || lo > hi)
+			continue;
+		for (c = lo; c <= hi; c++)
+			want[c] = p < prot ? VC_CLA_PLAIN : VC_CLA_PROTECTED;
+	}
+	for (c = 0; c < 256; c++)
+		if (vc_classify((uint8_t)c) != want[c] && !wrong++)
+			first = c;
+	check(prot && !wrong, "smchan-vcard.1 gives the card's plain and protected CLAs (%u wrong, the first %02X)",
+	      wrong, first);
+}
+
+int main(int argc, char **argv)
 {
 	struct vcard *c;
 	uint8_t *img;
@@ -346,6 +392,8 @@ int main(void)
 	ret = try_read(victim);
 	check(ret == -ELOOP, "an image that is a symlink is refused (%s)", strerror(-ret));
 	key_files();
+	if (argc > 1)
+		man_classes(argv[1]);
 out:
 	if (!failed) {
 		unlink(victim);
