@@ -1136,7 +1136,7 @@ static bool hold_free(struct smchan_channel *ch, const void *owner)
 {
 	if (ch->holder && time_after_eq(jiffies, ch->hold_until))
 		ch->holder = NULL;
-	return !ch->holder || ch->holder == owner || ch->dead;
+	return !ch->holder || ch->holder == owner || READ_ONCE(ch->dead);
 }
 
 static bool hold_ready(struct smchan_channel *ch, const void *owner)
