@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1350,26 +1351,29 @@ int smchan_read_key_file(const char *path, uint8_t key[32], size_t *len)
 {
 	char buf[4096];
 	size_t n = 0;
-	FILE *f;
-	int err;
+	ssize_t r;
+	int fd, err = 0;
 
-	f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	if (!f)
+	/* read(2) into buf only: no stdio buffer ever holds the key. */
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	if (fd < 0)
 		return -errno;
-	/* No stdio buffering of the secret beyond buf. */
-	setvbuf(f, NULL, _IONBF, 0);
 	while (n < sizeof(buf)) {
-		size_t r = fread(buf + n, 1, sizeof(buf) - n, f);
-
+		r = read(fd, buf + n, sizeof(buf) - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			break;
+		}
 		if (!r)
 			break;
 		n += r;
 	}
-	err = ferror(f) ? -EIO : 0;
 	if (!err && n == sizeof(buf))
 		err = -EINVAL;		/* far too long for a key file */
-	if (f != stdin)
-		fclose(f);
+	if (fd)
+		close(fd);
 	if (!err)
 		err = smchan_parse_key_hex(buf, n, key, len);
 	smchan_wipe(buf, sizeof(buf));

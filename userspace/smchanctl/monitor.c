@@ -60,7 +60,7 @@ int cmd_monitor(int argc, char **argv)
 		} else {
 			fprintf(strcmp(argv[i], "--help") ? stderr : stdout,
 				"Usage: smchanctl monitor [--timestamp]\n");
-			return !!strcmp(argv[i], "--help");
+			return strcmp(argv[i], "--help") ? 2 : 0;
 		}
 	}
 	h = open_nl(true);
