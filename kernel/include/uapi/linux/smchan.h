@@ -97,6 +97,9 @@ enum smchan_cmd {
 	SMCHAN_CMD_TRANSMIT_DONE,	/* transport: the card's answer or error */
 	SMCHAN_CMD_CARD_STATUS,		/* transport: card inserted or removed */
 	SMCHAN_CMD_EVENT,		/* multicast on "events" */
+
+	__SMCHAN_CMD_MAX,
+	SMCHAN_CMD_MAX = __SMCHAN_CMD_MAX - 1
 };
 
 enum smchan_attr {
