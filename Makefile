@@ -48,6 +48,12 @@ check:
 check-quick:
 	@$(UML)/check.sh quick
 
+# The benchmark in UML (Documentation/performance.rst); SMCHAN_BENCH_N=50
+# for a smoke run.
+.PHONY: bench
+bench: deps
+	@tests/bench/run.sh
+
 deps:
 	@$(UML)/deps.sh
 

@@ -11,12 +11,22 @@
  *   - answers each TRANSMIT exactly once, with the card's whole answer
  *     (61 xx continuations fetched with GET RESPONSE on the command's
  *     logical channel; at most SMCHAN_NL_DATA_MAX bytes, EMSGSIZE beyond)
- *     or an errno, holding a PC/SC transaction around the exchange;
+ *     or an errno;
+ *   - holds its card exclusively (SCARD_SHARE_EXCLUSIVE) from the first
+ *     command on, so that each exchange is one pcscd round trip and no
+ *     other PC/SC client can slip a plain command between two protected
+ *     ones (which ends the card's session); with --shared, it connects
+ *     shared and holds a PC/SC transaction around each exchange instead
+ *     (three round trips);
  *   - never starts a command whose deadline has passed (the kernel has
  *     answered the application already): ETIMEDOUT instead;
- *   - watches its reader (SCardGetStatusChange, every 250 ms) and reports
- *     the card inserted or removed (CARD_STATUS), so that the kernel ends
- *     the session when the card goes and starts a new one when it is back;
+ *   - has a watcher thread with its own PC/SC context that waits in
+ *     SCardGetStatusChange for its reader's events (and pcscd's reader
+ *     list), so that nothing about the reader is asked on the command
+ *     path; on an event the worker looks at the reader between two
+ *     netlink waits and reports the card inserted or removed
+ *     (CARD_STATUS), so that the kernel ends the session when the card
+ *     goes and starts a new one when it is back;
  *   - re-establishes its PC/SC context with backoff when pcscd goes away
  *     (SCARD_E_NO_SERVICE), and its binding when the channel is recreated.
  * Closing a worker's socket unbinds its channel.
@@ -40,6 +50,9 @@
  *
  * Logs go to stderr (--foreground) or syslog.  They never hold a key or
  * plaintext; the protected APDUs and answers are logged only with --debug.
+ * With SMCHAN_RELAY_STATS=1 in its environment, each worker logs where
+ * the time of its last 100 commands went (tests/bench, for
+ * Documentation/performance.rst).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -61,11 +74,13 @@
 #define MAX_WORKERS 64
 #define PIECE_MAX 65548		/* pcsc-lite's MAX_BUFFER_SIZE_EXTENDED */
 #define ANSWER_MAX SMCHAN_NL_DATA_MAX	/* what TRANSMIT_DONE can carry */
-#define STATUS_POLL_MS 250
+#define NL_WAIT_MS 250		/* longest netlink wait: the worker's tick */
+#define WATCH_WAIT_MS 2000	/* the watcher's longest wait for an event */
+#define STATS_EVERY 100
 #define CONFIG_POLL_MS 2000
 
 static volatile sig_atomic_t stop;
-static bool use_syslog, debug;
+static bool use_syslog, debug, shared, stats;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct worker {
@@ -169,6 +184,30 @@ static bool context_lost(LONG rv)
 	       rv == SCARD_E_INVALID_HANDLE || rv == SCARD_F_COMM_ERROR;
 }
 
+/*
+ * The watcher thread of a worker: waits for reader events on its own
+ * context (a context's SCardGetStatusChange would hold up the worker's
+ * SCardTransmit) and raises "changed"; the worker cancels its wait when
+ * it wants another reader watched.
+ */
+struct watch {
+	pthread_t thread;
+	bool running;
+	int quit;			/* atomic: the worker asks it to end */
+	int changed;			/* atomic: an event since the worker looked */
+	pthread_mutex_t lock;		/* protects the next 3 fields */
+	char reader[SMCHAN_READER_MAX];	/* the reader to watch ("": none) */
+	SCARDCONTEXT ctx;
+	bool have_ctx;
+};
+
+/* Where the time of the last commands went (SMCHAN_RELAY_STATS). */
+struct stats {
+	unsigned long n, pcsc_calls;
+	double us_total, us_pcsc, us_answer, us_between;
+	double t_last;			/* the last callback's end, 0: none */
+};
+
 struct relay {
 	struct worker *w;
 	struct smchan_nl *nl;	/* bound to the channel */
@@ -188,7 +227,17 @@ struct relay {
 	uint32_t timeout_ms;		/* the channel's, 0: unknown */
 	bool said_reader, said_service, said_busy, said_bad;
 	uint8_t *piece, *answer;
+	struct watch wt;
+	struct stats st;
 };
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
 
 static bool quitting(struct relay *r)
 {
@@ -361,12 +410,16 @@ static LONG connect_card(struct relay *r)
 {
 	LONG rv;
 
-	rv = SCardConnect(r->ctx, r->reader, SCARD_SHARE_SHARED,
+	rv = SCardConnect(r->ctx, r->reader, shared ? SCARD_SHARE_SHARED : SCARD_SHARE_EXCLUSIVE,
 			  SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &r->card, &r->proto);
+	r->st.pcsc_calls++;
 	if (rv == SCARD_S_SUCCESS) {
 		r->have_card = true;
-		rlog(LOG_DEBUG, "%s: connected to the card (T=%d)", r->w->name,
-		     r->proto == SCARD_PROTOCOL_T1);
+		rlog(LOG_DEBUG, "%s: connected to the card (T=%d, %s)", r->w->name,
+		     r->proto == SCARD_PROTOCOL_T1, shared ? "shared" : "exclusive");
+	} else if (rv == SCARD_E_SHARING_VIOLATION) {
+		rlog(LOG_WARNING, "%s: another application holds the card in `%s'",
+		     r->w->name, r->reader);
 	}
 	return rv;
 }
@@ -378,12 +431,13 @@ static LONG transmit(struct relay *r, const uint8_t *cmd, size_t len, uint8_t *o
 		SCARD_PCI_T1 : SCARD_PCI_T0;
 
 	*out_len = PIECE_MAX;
+	r->st.pcsc_calls++;
 	return SCardTransmit(r->card, pci, cmd, (DWORD)len, NULL, out, out_len);
 }
 
 /*
- * One command and its whole answer (61 xx pieces fetched and joined) in
- * one transaction, unless deadline (CLOCK_MONOTONIC ms, 0: none) has
+ * One command and its whole answer (61 xx pieces fetched and joined) with
+ * the card held exclusively (or, --shared, in one transaction), unless deadline (CLOCK_MONOTONIC ms, 0: none) has
  * passed before the command would go to the card: -ETIMEDOUT then.
  * Returns the answer's length, or -errno.
  */
@@ -407,7 +461,10 @@ static long exchange(struct relay *r, const uint8_t *cmd, size_t len,
 		if (rv != SCARD_S_SUCCESS)
 			goto fail;
 	}
+	if (!shared)
+		goto send;
 	rv = SCardBeginTransaction(r->card);
+	r->st.pcsc_calls++;
 	if (rv == SCARD_W_RESET_CARD || rv == SCARD_W_REMOVED_CARD) {
 		/* The card changed since we connected: whatever session it had
 		 * is gone.  Reconnect, and fail this command. */
@@ -421,6 +478,7 @@ static long exchange(struct relay *r, const uint8_t *cmd, size_t len,
 		SCardEndTransaction(r->card, SCARD_LEAVE_CARD);
 		return -ETIMEDOUT;
 	}
+send:
 	rv = transmit(r, cmd, len, r->piece, &n);
 	while (rv == SCARD_S_SUCCESS && n >= 2 && r->piece[n - 2] == 0x61 &&
 	       ++pieces < 300) {
@@ -433,7 +491,11 @@ static long exchange(struct relay *r, const uint8_t *cmd, size_t len,
 		gr[4] = r->piece[n - 1];
 		rv = transmit(r, gr, sizeof(gr), r->piece, &n);
 	}
-	end = SCardEndTransaction(r->card, SCARD_LEAVE_CARD);
+	end = SCARD_S_SUCCESS;
+	if (shared) {
+		end = SCardEndTransaction(r->card, SCARD_LEAVE_CARD);
+		r->st.pcsc_calls++;
+	}
 	if (rv == SCARD_S_SUCCESS && n < 2)
 		rv = SCARD_F_COMM_ERROR;
 	if (rv != SCARD_S_SUCCESS) {
@@ -465,10 +527,35 @@ fail:
 	return -pcsc_errno(rv);
 }
 
+/* One command's times; every STATS_EVERY commands, their averages. */
+static void count(struct relay *r, double t0, double t1, double t2)
+{
+	struct stats *st = &r->st;
+	double t3 = now_us(), n;
+
+	st->n++;
+	st->us_total += t3 - t0;
+	st->us_pcsc += t2 - t1;
+	st->us_answer += t3 - t2;
+	if (st->t_last)
+		st->us_between += t0 - st->t_last;
+	st->t_last = t3;
+	if (st->n < STATS_EVERY)
+		return;
+	n = (double)st->n;
+	rlog(LOG_INFO, "%s: timing of %lu commands, mean us: in the relay %.0f = PC/SC %.0f (%.2f calls) + answer to the kernel %.0f + rest %.0f; from one answer to the next request %.0f",
+	     r->w->name, st->n, st->us_total / n, st->us_pcsc / n,
+	     (double)st->pcsc_calls / n, st->us_answer / n,
+	     (st->us_total - st->us_pcsc - st->us_answer) / n,
+	     st->us_between / (n - 1));
+	memset(st, 0, sizeof(*st));
+}
+
 static int on_transmit(struct smchan_nl *h, const struct smchan_transmit *t, void *arg)
 {
 	struct relay *r = arg;
 	long long deadline = t->deadline_ms;
+	double t0 = stats ? now_us() : 0, t1 = 0, t2 = 0;
 	long n;
 	int err;
 
@@ -481,7 +568,11 @@ static int on_transmit(struct smchan_nl *h, const struct smchan_transmit *t, voi
 	if (!deadline && r->timeout_ms)
 		deadline = t->queued_ms + r->timeout_ms;
 	log_hex(r->w->name, ">", t->apdu, t->apdu_len);
+	if (stats)
+		t1 = now_us();
 	n = exchange(r, t->apdu, t->apdu_len, deadline);
+	if (stats)
+		t2 = now_us();
 	if (n == -ETIMEDOUT && deadline && now_ms() >= deadline)
 		rlog(LOG_WARNING, "%s: request %llu expired before it reached the card (%lld ms late): ETIMEDOUT",
 		     r->w->name, (unsigned long long)t->request_id, now_ms() - deadline);
@@ -504,6 +595,8 @@ static int on_transmit(struct smchan_nl *h, const struct smchan_transmit *t, voi
 		rlog(LOG_DEBUG, "%s: the kernel did not take the answer: %s%s%s",
 		     r->w->name, smchan_strerror(err),
 		     smchan_nl_last_error(h)[0] ? ": " : "", smchan_nl_last_error(h));
+	if (stats)
+		count(r, t0, t1, t2);
 	return 0;
 }
 
@@ -550,6 +643,125 @@ static void try_context(struct relay *r)
 		r->backoff_ms *= 2;
 }
 
+static bool watch_quitting(struct watch *wt)
+{
+	return stop || __atomic_load_n(&wt->quit, __ATOMIC_ACQUIRE);
+}
+
+static void watch_sleep(struct watch *wt, int ms)
+{
+	for (; ms > 0 && !watch_quitting(wt); ms -= 50)
+		sleep_ms(50);
+}
+
+static void *watch_main(void *arg)
+{
+	static const char pnp[] = "\\\\?PnP?\\Notification";
+	struct watch *wt = arg;
+	SCARD_READERSTATE rs[2];
+	char name[SMCHAN_READER_MAX] = "";
+	DWORD cur = SCARD_STATE_UNAWARE, list = SCARD_STATE_UNAWARE;
+	SCARDCONTEXT ctx = 0;
+	bool have_ctx = false, skip = false, changed;
+	int backoff = 250, n, i;
+	LONG rv;
+
+	while (!watch_quitting(wt)) {
+		if (!have_ctx) {
+			rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
+			if (rv != SCARD_S_SUCCESS) {
+				watch_sleep(wt, backoff);
+				if (backoff < 4000)
+					backoff *= 2;
+				continue;
+			}
+			pthread_mutex_lock(&wt->lock);
+			wt->ctx = ctx;
+			wt->have_ctx = have_ctx = true;
+			pthread_mutex_unlock(&wt->lock);
+			backoff = 250;
+			cur = list = SCARD_STATE_UNAWARE;
+			__atomic_store_n(&wt->changed, 1, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_lock(&wt->lock);
+		if (strcmp(name, wt->reader)) {
+			snprintf(name, sizeof(name), "%s", wt->reader);
+			cur = SCARD_STATE_UNAWARE;
+			skip = false;
+		}
+		pthread_mutex_unlock(&wt->lock);
+		memset(rs, 0, sizeof(rs));
+		n = 0;
+		if (name[0] && !skip) {
+			rs[n].szReader = name;
+			rs[n++].dwCurrentState = cur;
+		}
+		rs[n].szReader = pnp;
+		rs[n++].dwCurrentState = list;
+		rv = SCardGetStatusChange(ctx, WATCH_WAIT_MS, rs, (DWORD)n);
+		if (watch_quitting(wt))
+			break;
+		if (rv == SCARD_S_SUCCESS) {
+			changed = false;
+			for (i = 0; i < n; i++)
+				changed |= !!(rs[i].dwEventState & SCARD_STATE_CHANGED);
+			if (n == 2) {
+				cur = rs[0].dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
+				skip = rs[0].dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_IGNORE);
+			}
+			list = rs[n - 1].dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
+			if (changed)
+				__atomic_store_n(&wt->changed, 1, __ATOMIC_RELEASE);
+			else
+				watch_sleep(wt, 100);	/* never a busy loop */
+		} else if (rv == SCARD_E_TIMEOUT || rv == SCARD_E_CANCELLED) {
+			continue;
+		} else if (rv == SCARD_E_UNKNOWN_READER) {
+			skip = true;
+			__atomic_store_n(&wt->changed, 1, __ATOMIC_RELEASE);
+		} else {
+			/* pcscd went away (or worse): a new context. */
+			pthread_mutex_lock(&wt->lock);
+			wt->have_ctx = have_ctx = false;
+			pthread_mutex_unlock(&wt->lock);
+			SCardReleaseContext(ctx);
+			__atomic_store_n(&wt->changed, 1, __ATOMIC_RELEASE);
+			watch_sleep(wt, backoff);
+		}
+	}
+	pthread_mutex_lock(&wt->lock);
+	wt->have_ctx = false;
+	pthread_mutex_unlock(&wt->lock);
+	if (have_ctx)
+		SCardReleaseContext(ctx);
+	return NULL;
+}
+
+/* The reader the watcher should watch; its wait is cancelled for it. */
+static void watch_set(struct watch *wt, const char *reader)
+{
+	pthread_mutex_lock(&wt->lock);
+	if (strcmp(wt->reader, reader)) {
+		snprintf(wt->reader, sizeof(wt->reader), "%s", reader);
+		if (wt->have_ctx)
+			SCardCancel(wt->ctx);
+	}
+	pthread_mutex_unlock(&wt->lock);
+}
+
+static void watch_stop(struct watch *wt)
+{
+	if (!wt->running)
+		return;
+	__atomic_store_n(&wt->quit, 1, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&wt->lock);
+	if (wt->have_ctx)
+		SCardCancel(wt->ctx);
+	pthread_mutex_unlock(&wt->lock);
+	pthread_join(wt->thread, NULL);
+	wt->running = false;
+}
+
 static void *worker_main(void *arg)
 {
 	struct relay r;
@@ -564,11 +776,21 @@ static void *worker_main(void *arg)
 	r.answer = malloc(ANSWER_MAX);
 	r.nl = smchan_nl_open();
 	r.q = smchan_nl_open();
+	pthread_mutex_init(&r.wt.lock, NULL);
 	if (!r.piece || !r.answer || !r.nl || !r.q) {
 		rlog(LOG_ERR, "%s: Unable to start: %s", r.w->name, strerror(errno));
 		goto out;
 	}
+	/* (all signals blocked: the watcher inherits that) */
+	err = pthread_create(&r.wt.thread, NULL, watch_main, &r.wt);
+	if (err) {
+		rlog(LOG_ERR, "%s: Unable to start: %s", r.w->name, strerror(err));
+		goto out;
+	}
+	r.wt.running = true;
 	while (!quitting(&r)) {
+		bool look = __atomic_exchange_n(&r.wt.changed, 0, __ATOMIC_ACQ_REL);
+
 		now = now_ms();
 		if (now >= r.next_cfg) {
 			if (refresh_config(&r)) {
@@ -584,15 +806,20 @@ static void *worker_main(void *arg)
 			try_context(&r);
 		if (r.have_ctx && !r.reader[0])
 			resolve_reader(&r);
-		if (r.have_ctx && r.reader[0])
-			check_status(&r);
-		else
+		/* The reader is asked only when the watcher saw an event
+		 * (or nobody has looked yet): never between two commands. */
+		if (r.have_ctx && r.reader[0]) {
+			if (look || r.state == SCARD_STATE_UNAWARE)
+				check_status(&r);
+		} else {
 			report(&r, 0);
+		}
+		watch_set(&r.wt, r.reader);
 		if (!r.bound) {
-			sleep_ms(STATUS_POLL_MS);
+			sleep_ms(NL_WAIT_MS);
 			continue;
 		}
-		err = smchan_transport_poll(r.nl, STATUS_POLL_MS, on_transmit, &r);
+		err = smchan_transport_poll(r.nl, NL_WAIT_MS, on_transmit, &r);
 		if (!r.said_bad) {
 			struct smchan_bad_requests b;
 
@@ -615,6 +842,8 @@ static void *worker_main(void *arg)
 		}
 	}
 out:
+	watch_stop(&r.wt);
+	pthread_mutex_destroy(&r.wt.lock);
 	drop_ctx(&r);
 	if (r.nl)
 		smchan_nl_close(r.nl);	/* unbinds */
@@ -802,15 +1031,19 @@ int cmd_relay(int argc, char **argv)
 			foreground = true;
 		} else if (!strcmp(argv[i], "--debug") || !strcmp(argv[i], "-d")) {
 			debug = true;
+		} else if (!strcmp(argv[i], "--shared")) {
+			shared = true;
 		} else {
 			bool help = !strcmp(argv[i], "--help");
 
 			if (!help)
 				fprintf(stderr, "%s: Invalid relay option: `%s'\n", prog, argv[i]);
 			fprintf(help ? stdout : stderr,
-				"Usage: smchanctl relay [--foreground] [--debug]\n"
+				"Usage: smchanctl relay [--foreground] [--debug] [--shared]\n"
 				"Relays every channel to its PC/SC reader; logs to syslog, or to\n"
-				"stderr with --foreground. --debug logs the protected APDUs.\n");
+				"stderr with --foreground. --debug logs the protected APDUs.\n"
+				"--shared: connect to cards shared, with a PC/SC transaction\n"
+				"around each exchange (default: hold them exclusively).\n");
 			return !help;
 		}
 	}
@@ -829,6 +1062,7 @@ int cmd_relay(int argc, char **argv)
 		return 1;
 	}
 	m.q = q;
+	stats = getenv("SMCHAN_RELAY_STATS") && !strcmp(getenv("SMCHAN_RELAY_STATS"), "1");
 	if (!foreground) {
 		if (daemon(0, 0)) {
 			perror("smchanctl: daemon");
