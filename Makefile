@@ -1,15 +1,25 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build and test entry points. Kbuild itself reads ./Kbuild
-# (obj-m += kernel/), not this file. Everything is built under build/
-# (tests/README.md describes the layout and the cache keys); the scripts
-# doing the work are in tests/uml/.
+# Build, install and test entry points. Kbuild itself reads ./Kbuild
+# (obj-m += kernel/), not this file.
 #
+# On a user's machine, like any out-of-tree module (Documentation/admin-guide.rst):
+#   make, make module     kernel/smchan.ko against the running kernel (KDIR)
+#   make modules_install  into /lib/modules/<release>/$(INSTALL_MOD_DIR), then depmod
+#   make install          modules_install + make -C userspace install
+#   make dkms-src         the module's sources + dkms.conf to /usr/src/smchan-<version>
+#   make dkms-install     dkms-src, then dkms add + install for KVER
+#   make version          the package version (PACKAGE_VERSION in dkms.conf)
+#
+# Tests and the User Mode Linux kernels they use; everything is built
+# under build/ (tests/README.md describes the layout and the cache keys),
+# the scripts doing the work are in tests/uml/:
 #   make demo         the walk-through: app -> /dev/smchan -> kernel ->
 #                     smchanctl relay -> pcscd -> virtual card, in UML
 #   make check        all stages; last line "N passed, N failed"
 #   make check-quick  KUnit on the cached normal UML kernel only
-#   make module       smchan.ko (+ smchan_kunit.ko) against KDIR
+#   make module-uml   smchan.ko + smchan_kunit.ko against the UML kernel
+#                     (build/mod-uml/kernel/)
 #   make kunit        KUnit suites on the normal UML kernel
 #   make kunit-debug  KUnit suites on the KASAN/UBSAN/kmemleak UML kernel
 #   make style        W=1 + sparse (Debian's headers, UML), checkpatch --strict
@@ -17,8 +27,11 @@
 #   make uml uml-debug  build (or reuse) the UML kernels
 #   make clean        module objects and logs; distclean: all of build/
 #
-# Variables: KDIR (default: the normal UML kernel), JOBS (default: nproc),
-# SUITE=glob (kunit*, check-quick: show only these suites), V=1.
+# Variables: KVER (default: uname -r), KDIR (default /lib/modules/$KVER/build),
+# DESTDIR or INSTALL_MOD_PATH, INSTALL_MOD_DIR (default extra),
+# DEPMOD (default depmod; DEPMOD=true skips it), PREFIX (userspace),
+# JOBS (default: nproc), SUITE=glob (kunit*, check-quick: show only these
+# suites), V=1.
 
 JOBS ?= $(shell nproc)
 PYTHON ?= python3
@@ -26,7 +39,25 @@ export JOBS PYTHON SUITE
 
 UML := tests/uml
 BUILD := $(CURDIR)/build
-KDIR ?= $(BUILD)/uml/normal
+
+# The one place the version is written: dkms.conf (DKMS reads it there).
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$$/\1/p' $(CURDIR)/dkms.conf)
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+# The release the headers were built for, as in the module's vermagic.
+# (Debian's 6.1 headers have the upstream version in kernel.release, so
+# kbuild gets KERNELRELEASE from here, as DKMS passes it.)
+KRELEASE = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR) KERNELRELEASE=$(KRELEASE) \
+	$(if $(shell grep -s '^CONFIG_UML=y' $(KDIR)/.config),ARCH=um)
+DESTDIR ?=
+INSTALL_MOD_PATH ?= $(DESTDIR)
+INSTALL_MOD_DIR ?= extra
+DEPMOD ?= depmod
+DKMS ?= dkms
+DKMS_SRCDIR ?= /usr/src/smchan-$(VERSION)
 
 ifeq ($(V),1)
 export SMCHAN_VERBOSE := 1
@@ -35,9 +66,57 @@ endif
 # The stages share build/ and must not run two kernel builds at once.
 .NOTPARALLEL:
 .PHONY: all demo check check-quick deps src uml uml-debug module kunit \
-	kunit-debug style clean distclean
+	kunit-debug style clean distclean module-uml modules_install install \
+	dkms-src dkms-install version kdir-check
 
 all: module
+
+# A user's build: only smchan.ko, in the source tree as every out-of-tree
+# module does. CONFIG_KUNIT= keeps the test modules out where the kernel
+# has KUnit (only kernel/Kbuild reads it; a single kernel/smchan.ko
+# target would leave no modules.order for modules_install).
+kdir-check:
+	@if [ ! -e "$(KDIR)/Makefile" ]; then \
+		echo "smchan: no kernel build directory at KDIR=$(KDIR)" >&2; \
+		echo "smchan: install the headers of the kernel (Debian: apt-get install linux-headers-$(KVER))," >&2; \
+		echo "smchan: or name them: make KDIR=/lib/modules/<release>/build" >&2; \
+		exit 1; \
+	fi
+
+module: kdir-check
+	$(KBUILD) CONFIG_KUNIT= modules
+
+# Distribution headers never hold the kernel's signing key: kbuild's
+# attempt to sign with it is skipped (Documentation/admin-guide.rst,
+# "Module signing"); a kernel you built yourself keeps certs/signing_key.pem.
+modules_install: module
+	$(KBUILD) CONFIG_KUNIT= INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
+		$(if $(wildcard $(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=) \
+		modules_install
+	$(DEPMOD) -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+
+install: modules_install
+	$(MAKE) -C userspace install DESTDIR=$(DESTDIR)
+
+version:
+	@echo $(VERSION)
+
+# The sources DKMS builds smchan.ko from: dkms.conf, Kbuild and kernel/
+# without the tests and build products.
+dkms-src:
+	rm -rf $(DESTDIR)$(DKMS_SRCDIR)
+	mkdir -p $(DESTDIR)$(DKMS_SRCDIR)
+	cp dkms.conf Kbuild $(DESTDIR)$(DKMS_SRCDIR)/
+	find kernel -path kernel/tests -prune -o -type f \( -name Kbuild -o \
+		-name '*.[ch]' ! -name '*.mod.c' \) -print0 | \
+		xargs -0 cp --parents -t $(DESTDIR)$(DKMS_SRCDIR)
+
+# DKMS then rebuilds it for every new kernel. DKMS="dkms --dkmstree ..."
+# for private trees.
+dkms-install: dkms-src
+	$(DKMS) status smchan/$(VERSION) | grep -q . || $(DKMS) add smchan/$(VERSION)
+	$(DKMS) install smchan/$(VERSION) -k $(KVER)
 
 demo:
 	@demo/demo.sh
@@ -66,8 +145,8 @@ uml: deps
 uml-debug: deps
 	@$(UML)/kernel.sh build debug
 
-module: deps
-	@$(UML)/module.sh $(KDIR)
+module-uml: deps
+	@$(UML)/module.sh $(BUILD)/uml/normal
 
 kunit: deps
 	@SMCHAN_RESULTS=/dev/null $(UML)/kunit.sh normal
@@ -80,6 +159,7 @@ style: deps
 
 clean:
 	rm -rf $(BUILD)/mod-* $(BUILD)/check
+	$(if $(wildcard $(KDIR)/Makefile),$(KBUILD) clean)
 
-distclean:
+distclean: clean
 	rm -rf $(BUILD)

@@ -84,6 +84,7 @@ if [ "$mode" = full ]; then
 	say E2E "tests/relay: smchanctl relay + pcscd + vpcd + smchan-vcard in UML"
 	stage relay-e2e "$TOP/tests/relay/run.sh" 9>&- || :
 	stage relay-sandbox "$TOP/tests/relay/sandbox-run.sh" 9>&- || :
+	stage packaging "$TOP/tests/packaging.sh" || :
 fi
 
 say TIME "$mode check took $((SECONDS - start)) s"
