@@ -1044,7 +1044,7 @@ int cmd_relay(int argc, char **argv)
 				"stderr with --foreground. --debug logs the protected APDUs.\n"
 				"--shared: connect to cards shared, with a PC/SC transaction\n"
 				"around each exchange (default: hold them exclusively).\n");
-			return !help;
+			return help ? 0 : 2;
 		}
 	}
 	ev = open_nl(true);
