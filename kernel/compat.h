@@ -25,4 +25,13 @@
 #include <asm/unaligned.h>
 #endif
 
+/*
+ * KUNIT_ASSERT_FAILURE() of 6.1 is KUNIT_FAIL_AND_ABORT() in 6.12. The
+ * tests use the old name; <kunit/test.h> defines the new one after this.
+ */
+#ifdef SMCHAN_HAVE_KUNIT_FAIL_AND_ABORT
+#define KUNIT_ASSERT_FAILURE(test, fmt, ...) \
+	KUNIT_FAIL_AND_ABORT(test, fmt, ##__VA_ARGS__)
+#endif
+
 #endif /* _SMCHAN_COMPAT_H */

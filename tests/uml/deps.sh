@@ -9,7 +9,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 pkgs=(
-	"$KSRC_PKG"		# the source tarball the UML kernels build from
+	linux-source-6.1	# the source tarballs the UML kernels build from
+	linux-source-6.12	# (SMCHAN_KVER; 6.12 is in bookworm-security)
 	linux-headers-amd64	# Debian's headers: W=1 + sparse build
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync
 	python3			# kunit.py, scan-log.py, the vectors generator
@@ -39,4 +40,7 @@ fi
 
 debian_kdir >/dev/null ||
 	die "no /usr/src/linux-headers-6.1.*-amd64 although linux-headers-amd64 is installed"
-[ -r "$KSRC_TARBALL" ] || die "$KSRC_TARBALL missing"
+for v in $UML_KVERS; do
+	[ -r "/usr/src/linux-source-$v.tar.xz" ] ||
+		die "/usr/src/linux-source-$v.tar.xz missing"
+done

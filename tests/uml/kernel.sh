@@ -9,6 +9,9 @@
 # compiler and UML_CACHE_GEN (lib.sh). A build that finished has a
 # .smchan-ok stamp; a later run with the same key reuses it without
 # calling make. build/uml/FLAVOUR links to the current one.
+#
+# SMCHAN_KVER=6.12 does the same from linux-source-6.12, in
+# build/uml/FLAVOUR-6.12-KEY/ with the link build/uml/FLAVOUR-6.12.
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -33,11 +36,12 @@ extract_src() {
 }
 
 build_uml() {
-	local flavour=$1 dir src log f start
+	local flavour=$1 dir link src log f start
 	local -a cfgs=()
 	dir=$(uml_dir "$flavour")
+	link=$BUILD/uml/$(uml_link "$flavour")
 	if [ -e "$dir/.smchan-ok" ] && [ -x "$dir/linux" ]; then
-		ln -sfn "${dir##*/}" "$BUILD/uml/$flavour"
+		ln -sfn "${dir##*/}" "$link"
 		return 0
 	fi
 	extract_src
@@ -46,8 +50,8 @@ build_uml() {
 		cfgs+=("--kunitconfig=$f")
 	done
 	mkdir -p "$dir"
-	log=$CHECK/uml-$flavour-build.log
-	say UML "building the $flavour kernel in ${dir#"$TOP"/} (minutes; log ${log#"$TOP"/})"
+	log=$CHECK/uml-$(uml_link "$flavour")-build.log
+	say UML "building the $flavour${KVER_SUFFIX:+ $KVER_UML} kernel in ${dir#"$TOP"/} (minutes; log ${log#"$TOP"/})"
 	start=$SECONDS
 	# kunit.py merges the fragments with arch_uml.config, runs
 	# olddefconfig, checks every fragment line made it, then runs make.
@@ -62,15 +66,17 @@ build_uml() {
 	done
 	[ -s "$dir/Module.symvers" ] || die "no Module.symvers in $dir"
 	uml_key "$flavour" >"$dir/.smchan-ok"
-	say UML "$flavour kernel built in $((SECONDS - start)) s"
-	ln -sfn "${dir##*/}" "$BUILD/uml/$flavour"
-	# Builds for other keys of this flavour are stale (0.1-0.2 GB each).
-	find "$BUILD/uml" -mindepth 1 -maxdepth 1 -type d -name "$flavour-*" \
+	say UML "$flavour${KVER_SUFFIX:+ $KVER_UML} kernel built in $((SECONDS - start)) s"
+	ln -sfn "${dir##*/}" "$link"
+	# Builds for other keys of this flavour and line are stale (0.1-0.2 GB
+	# each); the 12 ?s keep the other line's builds.
+	find "$BUILD/uml" -mindepth 1 -maxdepth 1 -type d \
+		-name "$(uml_link "$flavour")-????????????" \
 		! -path "$dir" -exec rm -rf {} +
 }
 
 case ${1:-} in
 src) extract_src ;;
 build) build_uml "${2:?flavour}" ;;
-*) die "usage: $0 src | build normal|debug" ;;
+*) die "usage: [SMCHAN_KVER=6.1|6.12] $0 src | build normal|debug" ;;
 esac

@@ -12,8 +12,29 @@ RESULTS=${SMCHAN_RESULTS:-$CHECK/results}
 JOBS=${JOBS:-$(nproc)}
 PYTHON=${PYTHON:-python3}
 
+# The kernel line the UML kernels are built from: SMCHAN_KVER=6.1
+# (default) or 6.12, each from Debian's linux-source-<line> tarball.
+# 6.1 keeps the cache paths it always had (build/uml/FLAVOUR-KEY,
+# build/uml/FLAVOUR, build/mod-uml[-debug]); another line puts itself
+# into the names: build/uml/FLAVOUR-6.12-KEY, build/uml/FLAVOUR-6.12,
+# build/mod-uml-6.12[-debug].
+UML_KVERS="6.1 6.12"
+KVER_UML=${SMCHAN_KVER:-6.1}
+case " $UML_KVERS " in
+*" $KVER_UML "*) ;;
+*)
+	echo "smchan: SMCHAN_KVER=$KVER_UML: not one of $UML_KVERS" >&2
+	exit 2
+	;;
+esac
+if [ "$KVER_UML" = 6.1 ]; then
+	KVER_SUFFIX=
+else
+	KVER_SUFFIX=-$KVER_UML
+fi
+
 # Debian package that provides the kernel source tarball.
-KSRC_PKG=linux-source-6.1
+KSRC_PKG=linux-source-$KVER_UML
 KSRC_TARBALL=/usr/src/$KSRC_PKG.tar.xz
 
 # Bump to invalidate every cached UML kernel (e.g. when kernel.sh changes
@@ -102,8 +123,14 @@ uml_key() {
 	} | sha256sum | cut -c1-12
 }
 
+# uml_dir FLAVOUR: the build directory of FLAVOUR on this kernel line;
+# uml_link FLAVOUR: the link to the current one (boot.sh takes its name).
 uml_dir() {
-	echo "$BUILD/uml/$1-$(uml_key "$1")"
+	echo "$BUILD/uml/$1$KVER_SUFFIX-$(uml_key "$1")"
+}
+
+uml_link() {
+	echo "$1$KVER_SUFFIX"
 }
 
 # Debian's own headers: the highest installed linux-headers-6.1.*-amd64.

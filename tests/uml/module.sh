@@ -7,22 +7,24 @@
 # because one module directory holds the objects of one kernel only:
 #   build/uml/normal -> build/mod-uml/       build/uml/debug -> build/mod-uml-debug/
 #   Debian's headers -> build/mod-debian/    any other KDIR  -> build/mod-kdir-HASH/
+# SMCHAN_KVER=6.12: the default is the normal UML kernel of that line,
+#   build/uml/normal-6.12 -> build/mod-uml-6.12/ (debug-6.12 -> mod-uml-6.12-debug/)
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kdir=${1:-$BUILD/uml/normal}
+normal=$BUILD/uml/$(uml_link normal) debug=$BUILD/uml/$(uml_link debug)
+kdir=${1:-$normal}
 case $kdir in
-"$BUILD/uml/normal" | "$BUILD/uml/debug")
-	"$UMLDIR/kernel.sh" build "${kdir##*/}"
-	;;
+"$normal") "$UMLDIR/kernel.sh" build normal ;;
+"$debug") "$UMLDIR/kernel.sh" build debug ;;
 esac
 [ -e "$kdir/Makefile" ] || die "KDIR=$kdir has no Makefile"
 real=$(realpath "$kdir")
-if [ "$real" = "$(realpath -m "$BUILD/uml/normal")" ]; then
-	moddir=$BUILD/mod-uml
-elif [ "$real" = "$(realpath -m "$BUILD/uml/debug")" ]; then
-	moddir=$BUILD/mod-uml-debug
+if [ "$real" = "$(realpath -m "$normal")" ]; then
+	moddir=$BUILD/mod-uml$KVER_SUFFIX
+elif [ "$real" = "$(realpath -m "$debug")" ]; then
+	moddir=$BUILD/mod-uml$KVER_SUFFIX-debug
 elif [ "$real" = "$(debian_kdir 2>/dev/null || :)" ]; then
 	moddir=$BUILD/mod-debian
 else
