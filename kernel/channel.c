@@ -325,7 +325,7 @@ static int config_apply(struct smchan_channel *ch, smchan_config_fn fn,
 		return -ENOMEM;
 	mutex_lock(&ch->cfg_lock);
 	spin_lock(&ch->relay_lock);
-	memcpy(cfg, &ch->cfg, sizeof(*cfg));
+	*cfg = ch->cfg;
 	spin_unlock(&ch->relay_lock);
 	ret = fn(cfg, arg);
 	if (!ret)
@@ -335,7 +335,7 @@ static int config_apply(struct smchan_channel *ch, smchan_config_fn fn,
 		if (ch->dead) {
 			ret = -ENODEV;
 		} else {
-			memcpy(&ch->cfg, cfg, sizeof(*cfg));
+			ch->cfg = *cfg;
 			ch->want_session = false;
 			lose(ch, SMCHAN_END_LOCAL, 0);
 		}
@@ -709,7 +709,7 @@ static int establish(struct smchan_channel *ch, u64 start_id)
 	if (!cfg || !ini || !cmd)
 		goto out;
 	spin_lock(&ch->relay_lock);
-	memcpy(cfg, &ch->cfg, sizeof(*cfg));
+	*cfg = ch->cfg;
 	gen = ch->gen;
 	spin_unlock(&ch->relay_lock);
 	ret = -ENOKEY;

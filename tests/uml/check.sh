@@ -64,6 +64,7 @@ stage kunit-normal "$UMLDIR/kunit.sh" normal || :
 if [ "$mode" = full ]; then
 	stage style "$UMLDIR/style.sh" || :
 	stage kunit-debug "$UMLDIR/kunit.sh" debug || :
+	stage kunit-normal-6.12 env SMCHAN_KVER=6.12 "$UMLDIR/kunit.sh" normal || :
 	# Is there a check target? (-p prints make's database and runs no
 	# recipe, unlike -n, which still runs $(MAKE) lines.)
 	db=
