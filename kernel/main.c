@@ -119,3 +119,4 @@ module_exit(smchan_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Secure messaging to IC cards with per-command session keys");
 MODULE_AUTHOR("The smchan authors");
+MODULE_VERSION("1.0");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/e2e/run.sh [--debug] [TEST...]
+# tests/e2e/run.sh [--debug | --qemu 6.1|6.12] [TEST...]
 #
 # Runs the end-to-end tests (tests/e2e/*.sh, or the ones named) inside ONE
 # UML boot (tests/uml-run): loads smchan.ko, runs each test with a time
@@ -14,6 +14,8 @@
 # The tests' output is in build/check/e2e/NAME.log.
 # --debug uses the debug kernel (KASAN, UBSAN, lockdep), and adds a
 # kmemleak scan after the module is unloaded as one more test.
+# --qemu LINE boots Debian's LINE kernel in qemu instead (tests/qemu-run);
+# the result line is then "e2e-qemu-LINE ...".
 # E2E_TIMEOUT: seconds per test (default 180).
 
 set -euo pipefail
@@ -119,9 +121,16 @@ deps() {
 }
 deps
 flavour=()
+runner=("$top/tests/uml-run")
+name=e2e
 if [ "${1:-}" = --debug ]; then
 	flavour=(--debug)
+	name=e2e-debug
 	shift
+elif [ "${1:-}" = --qemu ]; then
+	runner=("$top/tests/qemu-run" --kernel "${2:?--qemu 6.1|6.12}")
+	name=e2e-qemu-$2
+	shift 2
 fi
 tests=()
 if [ $# -gt 0 ]; then
@@ -146,15 +155,17 @@ done
 rm -rf "$out"
 mkdir -p "$out"
 rc=0
+[ "$name" = "${name#e2e-qemu}" ] ||
+	runner+=(--timeout "${SMCHAN_TIMEOUT:-$((${#tests[@]} * 200 + 120))}")
 SMCHAN_E2E_OUT=$out SMCHAN_TIMEOUT=${SMCHAN_TIMEOUT:-$((${#tests[@]} * 200 + 120))} \
-	"$top/tests/uml-run" "${flavour[@]}" --no-module --log "$out/console.log" -- \
+	"${runner[@]}" "${flavour[@]}" --no-module --log "$out/console.log" -- \
 	"$here/run.sh" --inside "${tests[@]}" || rc=$?
 
 pass=0 failn=0
 if [ -s "$out/counts" ]; then
 	read -r pass failn <"$out/counts"
 else
-	echo "FAIL boot (uml-run exit $rc; see $out/console.log)"
+	echo "FAIL boot (${runner[0]##*/} exit $rc; see $out/console.log)"
 	failn=$((failn + 1))
 fi
 # A kernel problem fails the run even if every test passed.
@@ -168,7 +179,7 @@ else
 	failn=$((failn + 1))
 fi
 if [ -n "${SMCHAN_RESULTS:-}" ]; then
-	echo "e2e${flavour:+-debug} $pass $failn" >>"$SMCHAN_RESULTS"
+	echo "$name $pass $failn" >>"$SMCHAN_RESULTS"
 fi
 echo "$pass passed, $failn failed"
 [ "$failn" = 0 ]

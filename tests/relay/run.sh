@@ -4,16 +4,23 @@
 # The relay's end-to-end tests as a `make check` stage: boots UML through
 # tests/uml-run, runs tests/relay/e2e.sh there, and appends
 # "relay-e2e PASSED FAILED" to $SMCHAN_RESULTS (tests/README.md).
+# --qemu 6.1|6.12: Debian's kernel in qemu (tests/qemu-run) instead;
+# "relay-e2e-qemu-LINE ..." then.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-out=$top/build/check/relay-e2e.log
+name=relay-e2e runner=("$top/tests/uml-run")
+if [ "${1:-}" = --qemu ]; then
+	name=relay-e2e-qemu-${2:?--qemu 6.1|6.12}
+	runner=("$top/tests/qemu-run" --kernel "$2")
+fi
+out=$top/build/check/$name.log
 mkdir -p "$(dirname "$out")"
 "$top/userspace/tests/deps.sh" >/dev/null 2>&1 || :
-"$top/tests/uml-run" --strict --timeout 900 -- "$top/tests/relay/e2e.sh" >"$out" 2>&1
+"${runner[@]}" --strict --timeout 900 -- "$top/tests/relay/e2e.sh" >"$out" 2>&1
 rc=$?
-grep -E '^e2e.sh: (ok|FAIL)' "$out" | sed 's/^e2e.sh: /  relay-e2e: /'
+grep -E '^e2e.sh: (ok|FAIL)' "$out" | sed "s/^e2e.sh: /  $name: /"
 read -r p f < <(awk '/^e2e.sh: RESULT /{p=$3; f=$4} END{print p+0, f+0}' "$out")
 [ "$rc" = 0 ] || [ "$f" != 0 ] || f=1
-[ -z "${SMCHAN_RESULTS:-}" ] || echo "relay-e2e $p $f" >>"$SMCHAN_RESULTS"
-[ "$f" = 0 ] || echo "  relay-e2e: log in $out"
+[ -z "${SMCHAN_RESULTS:-}" ] || echo "$name $p $f" >>"$SMCHAN_RESULTS"
+[ "$f" = 0 ] || echo "  $name: log in $out"
 [ "$f" = 0 ]

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/qemu/suite.sh OUT: the guest side of tests/qemu/check.sh, in ONE
+# boot (tests/qemu-run --no-module): tests/e2e/run.sh --inside with every
+# e2e test (it loads and unloads smchan.ko itself), tests/relay/e2e.sh with
+# the module loaded, then tests/qemu/module-life.sh. Each part's output
+# is in OUT/{e2e/,relay.log,module-life.log}; its time in OUT/times.
+# From the host (qemu-run passes SMCHAN_* only): SMCHAN_QEMU_E2E_SKIP
+# (e2e tests to leave out, e.g. "dump"), SMCHAN_RELAY_N, SMCHAN_RELAY_LONG
+# (tests/relay/e2e.sh's RELAY_N, RELAY_LONG), SMCHAN_MODULE_LIFE_N.
+
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:?usage: suite.sh OUT}
+mkdir -p "$out/e2e"
+: >"$out/times"
+part() { # part NAME LOG CMD...: run, log, time
+	local name=$1 log=$2 t0=$SECONDS rc=0
+	shift 2
+	"$@" >"$log" 2>&1 </dev/null || rc=$?
+	echo "$name $((SECONDS - t0)) $rc" >>"$out/times"
+	echo "qemu-suite: $name: exit $rc in $((SECONDS - t0)) s"
+}
+
+tests=()
+for t in "$top"/tests/e2e/*.sh; do
+	n=${t##*/}
+	case " run lib ${SMCHAN_QEMU_E2E_SKIP:-} " in
+	*" ${n%.sh} "*) ;;
+	*) tests+=("$t") ;;
+	esac
+done
+SMCHAN_E2E_OUT=$out/e2e part e2e "$out/e2e.out" "$top/tests/e2e/run.sh" --inside "${tests[@]}"
+grep -E '^(PASS|FAIL) ' "$out/e2e.out" | sed 's/^/  e2e: /'
+
+if insmod "$SMCHAN_KO"; then
+	RELAY_N=${SMCHAN_RELAY_N:-1000} RELAY_LONG=${SMCHAN_RELAY_LONG:-1000} \
+		part relay "$out/relay.log" "$top/tests/relay/e2e.sh"
+	grep -E '^e2e.sh: (ok|FAIL)' "$out/relay.log" | sed 's/^e2e.sh: /  relay: /'
+	grep -q '^smchan ' /proc/modules && rmmod smchan
+else
+	echo "e2e.sh: RESULT 0 1" >"$out/relay.log"
+fi
+
+MODULE_LIFE_N=${SMCHAN_MODULE_LIFE_N:-100} part module-life "$out/module-life.log" "$top/tests/qemu/module-life.sh"
+grep -E '^module-life: (ok|FAIL)' "$out/module-life.log" | sed 's/^module-life: /  module-life: /'
+exit 0
