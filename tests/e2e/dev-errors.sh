@@ -104,7 +104,9 @@ dev open attach:e-manual err:ENOTCONN "xfer:$SELECT_0101"
 stop_pid "$LOOPBACK_PID"
 
 # --- ETIMEDOUT: the transport never answers ---------------------------------
-smchan-nl set e-basic timeout 300 >/dev/null
+# (1.5 s: the answered requests around the dropped one must not time out
+# on a loaded machine with the debug kernel.)
+smchan-nl set e-basic timeout 1500 >/dev/null
 # Requests 1-2 establish the session, 3 is the SELECT: dropped.
 start_loopback "$E2E_TMP/drop.log" --drop 3 e-basic="$K"
 dev open attach:e-basic err:ETIMEDOUT "xfer:$SELECT_0101"
@@ -113,6 +115,7 @@ expect_field e-basic state failed
 dev open attach:e-basic "xfer:$SELECT_0101" sw:9000
 expect_field e-basic state established
 stop_pid "$LOOPBACK_PID"
+smchan-nl set e-basic timeout 5000 >/dev/null
 
 # --- EBADMSG: a response that fails verification -----------------------------
 smchan-nl stop e-basic
