@@ -7,7 +7,7 @@
 #   deletes every t-N, the rest   --CHANNEL_DEL------->
 #   smchan-nl dump (again and again), while a loop deletes
 #
-# 60 channels that stay (k-N) and 60 that go (t-N), created alternately,
+# 40 channels that stay (k-N) and 40 that go (t-N), created alternately,
 # so that every deletion falls before some k-N in the list. Every dump must
 # list every k-N: a dump resumes after the last channel it gave, not at a
 # count of channels that deletions have shifted, and the kernel flags a
@@ -17,7 +17,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
-N=60
+N=40
 for i in $(seq "$N"); do
 	new_channel "k-$i"
 	new_channel "t-$i"
