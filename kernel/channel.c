@@ -136,7 +136,8 @@ static void kick_later(struct smchan_channel *ch, unsigned long delay)
  * smchan_channel_flush() - wait until the worker has nothing left to do
  * @ch: the channel
  *
- * For tests, and for module exit. Context: may sleep.
+ * For tests (module exit relies on destroy_workqueue()). Context: may
+ * sleep.
  */
 void smchan_channel_flush(struct smchan_channel *ch)
 {
