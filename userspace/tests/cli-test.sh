@@ -139,6 +139,16 @@ usage "$vcard" --image x --port 0
 usage "$vcard" --image x --mkey-file k
 usage "$vcard" --create --image x
 usage "$vcard" --create --image x --mkey-file k --suite aes512
+# --vscard: qemu's socket instead of vpcd, so no --port or --host
+usage "$vcard" --image x --vscard s --port 35963
+usage "$vcard" --image x --port 35963 --vscard s
+usage "$vcard" --image x --vscard s --host 127.0.0.1
+usage "$vcard" --image x --vscard ""
+usage "$vcard" --image x --vscard
+usage "$vcard" --image x --control f
+usage "$vcard" --image x --port 1 --control f
+usage "$vcard" --image x --vscard s --control ""
+usage "$vcard" --create --image x --mkey-file k --vscard s
 
 echo "== key files, card images and names"
 long=$(printf 'r%.0s' $(seq 1 128))

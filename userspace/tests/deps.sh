@@ -4,7 +4,7 @@
 # one is missing (dpkg -s first; apt-get update + install only then).
 # Works non-interactively as root; as another user it only reports.
 set -e
-pkgs="gcc make pkg-config libssl-dev libpcsclite-dev pcscd vsmartcard-vpcd util-linux mount libnl-3-dev libnl-genl-3-dev libseccomp-dev systemd"
+pkgs="gcc make pkg-config libssl-dev libpcsclite-dev pcscd vsmartcard-vpcd util-linux mount libnl-3-dev libnl-genl-3-dev libseccomp-dev systemd libcacard-dev"
 missing=
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

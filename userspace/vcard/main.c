@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * smchan-vcard: the smchan reference card behind vsmartcard's vpcd.
+ * smchan-vcard: the smchan reference card behind vsmartcard's vpcd, or
+ * behind qemu's usb-ccid reader (ccid-card-passthru, VSCard protocol).
  *
  *   smchan-vcard --image FILE [--port N] [--host ADDR] [--log FILE]
+ *                [--demo-log FILE]
+ *   smchan-vcard --image FILE --vscard SOCKET [--control FIFO] [--log FILE]
  *                [--demo-log FILE]
  *   smchan-vcard --create --image FILE --mkey-file FILE|- [--suite S]
  *
@@ -18,8 +21,10 @@
 
 #include "../card/vcard.h"
 #include "image.h"
+#include "frontend.h"
 #include "secret.h"
 #include "vpcd.h"
+#include "vscard.h"
 
 #define VERSION "1.0"
 
@@ -36,6 +41,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: smchan-vcard --image FILE [--port N] [--host ADDR] [--log FILE]\n"
 		"                    [--demo-log FILE]   (demonstrations only)\n"
+		"       smchan-vcard --image FILE --vscard SOCKET [--control FIFO] [--log FILE]\n"
+		"                    [--demo-log FILE]\n"
 		"       smchan-vcard --create --image FILE --mkey-file FILE|- [--suite aes128|aes256]\n"
 		"       smchan-vcard --help | --version\n");
 }
@@ -81,7 +88,13 @@ static int create(const char *image, const char *mkey_file, const char *suite)
 	return 0;
 }
 
-static int run(const char *image, const char *host, int port,
+/* Where the card is served: vpcd at host:port, or qemu on vscard. */
+struct where {
+	const char *host, *vscard, *control;
+	int port;
+};
+
+static int run(const char *image, const struct where *w,
 	       const char *log_path, const char *demo_path)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -115,8 +128,8 @@ static int run(const char *image, const char *host, int port,
 		}
 	}
 	if (demo_path) {
-		vpcd_demo_log = fopen(demo_path, "ae");
-		if (!vpcd_demo_log) {
+		vcard_demo_log = fopen(demo_path, "ae");
+		if (!vcard_demo_log) {
 			fprintf(stderr, "smchan-vcard: Unable to open `%s': %s\n",
 				demo_path, strerror(errno));
 			if (log)
@@ -130,12 +143,15 @@ static int run(const char *image, const char *host, int port,
 	sigaction(SIGINT, &sa, NULL);	/* no SA_RESTART: reads return EINTR */
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ret = vpcd_serve(c, host, port, log, &stop);
+	if (w->vscard)
+		ret = vscard_serve(c, w->vscard, w->control, log, &stop);
+	else
+		ret = vpcd_serve(c, w->host, w->port, log, &stop);
 	vcard_free(c);			/* wipes every key */
 	if (log)
 		fclose(log);
-	if (vpcd_demo_log)
-		fclose(vpcd_demo_log);
+	if (vcard_demo_log)
+		fclose(vcard_demo_log);
 	return ret ? 1 : 0;
 }
 
@@ -147,6 +163,8 @@ int main(int argc, char **argv)
 		{ "host", required_argument, NULL, 'H' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "demo-log", required_argument, NULL, 'D' },
+		{ "vscard", required_argument, NULL, 'S' },
+		{ "control", required_argument, NULL, 'C' },
 		{ "create", no_argument, NULL, 'c' },
 		{ "mkey-file", required_argument, NULL, 'k' },
 		{ "suite", required_argument, NULL, 's' },
@@ -154,9 +172,10 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *image = NULL, *host = "127.0.0.1", *log = NULL, *demo = NULL;
+	struct where w = { .host = "127.0.0.1", .port = 35963 };
+	const char *image = NULL, *log = NULL, *demo = NULL;
 	const char *mkey_file = NULL, *suite = NULL;
-	int opt, port = 35963, do_create = 0;
+	int opt, do_create = 0, vpcd_opts = 0;
 	char *end;
 	long v;
 
@@ -171,10 +190,18 @@ int main(int argc, char **argv)
 				fprintf(stderr, "smchan-vcard: Invalid port: `%s'\n", optarg);
 				return 2;
 			}
-			port = (int)v;
+			w.port = (int)v;
+			vpcd_opts = 1;
 			break;
 		case 'H':
-			host = optarg;
+			w.host = optarg;
+			vpcd_opts = 1;
+			break;
+		case 'S':
+			w.vscard = optarg;
+			break;
+		case 'C':
+			w.control = optarg;
 			break;
 		case 'l':
 			log = optarg;
@@ -207,7 +234,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || !image || (do_create && !mkey_file) ||
-	    (!do_create && (mkey_file || suite)) || (do_create && demo)) {
+	    (!do_create && (mkey_file || suite)) || (do_create && demo) ||
+	    (w.vscard && (vpcd_opts || do_create || !*w.vscard)) ||
+	    (w.control && (!w.vscard || !*w.control))) {
 		usage(stderr);
 		return 2;
 	}
@@ -218,5 +247,5 @@ int main(int argc, char **argv)
 	}
 	if (do_create)
 		return create(image, mkey_file, suite);
-	return run(image, host, port, log, demo);
+	return run(image, &w, log, demo);
 }

@@ -8,7 +8,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "../card/vcard.h"
+#include "frontend.h"
 #include "vpcd.h"
 
 /*
@@ -104,58 +104,6 @@ static int connect_vpcd(const char *host, int port)
 	return fd;
 }
 
-static void log_apdu(FILE *log, uint64_t count, const struct vcard_event *e)
-{
-	if (!log)
-		return;
-	fprintf(log, "%" PRIu64 " ins=%02X sw=%04X mode=%s", count, e->ins,
-		e->sw, e->mode);
-	if (e->sm_n)
-		fprintf(log, " n=%" PRIu64, e->sm_n);
-	if (e->inner_sw)
-		fprintf(log, " inner_sw=%04X", e->inner_sw);
-	fputc('\n', log);
-	fflush(log);
-}
-
-FILE *vpcd_demo_log;
-
-static void hex(FILE *f, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		fprintf(f, "%02X", p[i]);
-}
-
-/*
- * The demonstration log: what the log says, the protected bytes as they
- * crossed vpcd, and "key-fp=" the first 4 bytes of SHA-256(K_n), so that
- * a demonstration can show the key changing.  Never for real use.
- */
-static void demo_apdu(uint64_t count, const struct vcard_event *e,
-		      const uint8_t *cmd, size_t len, const uint8_t *rsp,
-		      size_t rlen)
-{
-	FILE *f = vpcd_demo_log;
-
-	fprintf(f, "%" PRIu64 " ins=%02X sw=%04X mode=%s", count, e->ins,
-		e->sw, e->mode);
-	if (e->sm_n)
-		fprintf(f, " n=%" PRIu64, e->sm_n);
-	if (e->inner_sw)
-		fprintf(f, " inner_sw=%04X", e->inner_sw);
-	if (e->has_key_fp)
-		fprintf(f, " key-fp=%02x%02x%02x%02x", e->key_fp[0],
-			e->key_fp[1], e->key_fp[2], e->key_fp[3]);
-	fputs(" cmd=", f);
-	hex(f, cmd, len);
-	fputs(" rsp=", f);
-	hex(f, rsp, rlen);
-	fputc('\n', f);
-	fflush(f);
-}
-
 static void serve_connection(struct vcard *c, int fd, FILE *log,
 			     volatile sig_atomic_t *stop, uint64_t *count,
 			     uint8_t *cmd, uint8_t *rsp, uint8_t *frame)
@@ -184,11 +132,7 @@ static void serve_connection(struct vcard *c, int fd, FILE *log,
 			}
 			continue;
 		}
-		rlen = vcard_process(c, cmd, len, rsp);
-		log_apdu(log, ++*count, vcard_last_event(c));
-		if (vpcd_demo_log)
-			demo_apdu(*count, vcard_last_event(c), cmd, len, rsp,
-				  rlen);
+		rlen = frontend_apdu(c, cmd, len, rsp, log, count);
 		if (send_frame(fd, rsp, rlen, frame))
 			return;
 	}

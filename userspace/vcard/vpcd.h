@@ -18,10 +18,6 @@ struct vcard;
 int vpcd_serve(struct vcard *c, const char *host, int port, FILE *log,
 	       volatile sig_atomic_t *stop);
 
-/* --demo-log: for demonstrations only, NULL otherwise.  One line per
- * APDU with the bytes on the wire and a fingerprint of the session key. */
-extern FILE *vpcd_demo_log;
-
 /* The ATR: T=1, IFSC 254, card capabilities with extended Lc/Le. */
 extern const unsigned char vcard_atr[];
 extern const unsigned int vcard_atr_len;
