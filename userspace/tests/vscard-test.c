@@ -20,7 +20,8 @@
  *     90 00, which the terminal model accepts;
  *   - control FIFO: remove -> CardRemove, an APDU then -> Error, insert ->
  *     ATR, and the session is gone; an Init after the handshake -> ReaderAdd
- *     and ATR again, card reset;
+ *     and ATR again, card reset; a card removed while nobody is connected
+ *     sends no ATR; a refused ReaderAdd is retried at the next Init;
  *   - partial and coalesced messages; a 64 KiB APDU is served, anything
  *     longer, an unknown type, a bad magic or a bad Error drops the
  *     connection and the next one is served; qemu going away too;
@@ -292,15 +293,17 @@ static int readd(int fd, const char *what)
 	send_msg(fd, VSC_Init, VSCARD_UNDEFINED_READER_ID, &init, sizeof(init));
 	if (expect(fd, VSC_ReaderAdd, what))
 		return -1;
-	if (!m.len) {
-		check(0, "%s: ReaderAdd without a name", what);
+	if (!m.len || m.reader != VSCARD_UNDEFINED_READER_ID) {
+		check(0, "%s: ReaderAdd without a name or with reader %08X",
+		      what, m.reader);
 		return -1;
 	}
 	send_error(fd, 0, VSC_SUCCESS);
 	if (expect(fd, VSC_ATR, what))
 		return -1;
 	if (m.len != sizeof(want_atr) || memcmp(m.data, want_atr, m.len) ||
-	    !qemu_check_atr(m.data, (int)m.len) || (m.data[1] & 0x80)) {
+	    !qemu_check_atr(m.data, (int)m.len) || (m.data[1] & 0x80) ||
+	    m.reader != 0) {
 		check(0, "%s: ATR %s", what, hexs(m.data, m.len));
 		return -1;
 	}
@@ -765,6 +768,56 @@ static void garbages(void)
 	garbage("an Error of 2 bytes", buf, HDR_LEN + 2);
 }
 
+/*
+ * The card's presence across connections, a refused ReaderAdd, and
+ * control lines that are not commands.
+ */
+static void states(void)
+{
+	static const uint8_t gc[] = { 0x00, 0x84, 0x00, 0x00, 0x10 };
+	VSCMsgInit init = { VSCARD_MAGIC, htonl(VSCARD_VERSION), { 0 } };
+	char longline[300];
+	int fd;
+
+	control("remove\n");		/* nobody connected: nothing to send */
+	sleep_ms(100);
+	fd = peer_connect();
+	if (fd < 0 || expect(fd, VSC_Init, "removed card: Init"))
+		return;
+	send_msg(fd, VSC_Init, VSCARD_UNDEFINED_READER_ID, &init, sizeof(init));
+	if (expect(fd, VSC_ReaderAdd, "removed card: ReaderAdd"))
+		goto out;
+	send_error(fd, VSCARD_UNDEFINED_READER_ID, VSC_CANNOT_ADD_MORE_READERS);
+	check(recv_msg(fd, 300) == -1, "ReaderAdd refused (error 2): the card waits");
+	send_msg(fd, VSC_Init, VSCARD_UNDEFINED_READER_ID, &init, sizeof(init));
+	if (expect(fd, VSC_ReaderAdd, "the next Init"))
+		goto out;
+	check(1, "the next Init: ReaderAdd again");
+	send_error(fd, 0, VSC_SUCCESS);
+	check(recv_msg(fd, 300) == -1,
+	      "card removed before qemu connected: no ATR after the ReaderAdd");
+	control("bogus\n");
+	memset(longline, 'i', sizeof(longline) - 2);
+	longline[sizeof(longline) - 2] = '\n';
+	longline[sizeof(longline) - 1] = 0;
+	control(longline);
+	check(recv_msg(fd, 300) == -1, "an unknown and an overlong control line do nothing");
+	control("insert\n");
+	if (!expect(fd, VSC_ATR, "insert"))
+		check(m.len == sizeof(want_atr), "control insert: the ATR");
+	send_error(fd, 0, VSC_SUCCESS);
+	if (!apdu(fd, gc, sizeof(gc)))
+		check(rlen == 18 && sw_of() == 0x9000, "the inserted card answers GET CHALLENGE");
+	control(" insert\n");		/* not a command: leading space */
+	control("insert\r\n");
+	if (!expect(fd, VSC_ATR, "insert while inserted"))
+		check(m.len == sizeof(want_atr) && recv_msg(fd, 300) == -1,
+		      "insert while inserted: one ATR (a reset), ` insert' ignored");
+	send_error(fd, 0, VSC_SUCCESS);
+out:
+	close(fd);
+}
+
 static void reconnect(struct term *tm)
 {
 	static const uint8_t rb[] = { 0x00, 0xB0, 0x00, 0x00, 0x04 };
@@ -801,7 +854,7 @@ static int run_rc(char *const argv[], int ms)
 
 static void refusals(void)
 {
-	char other[160], errs[4096];
+	char other[160], errs[4096], *msg;
 	char *argv[] = { (char *)vcard_bin, "--image", img_path, "--vscard",
 			 other, NULL };
 	int fd, rc;
@@ -814,8 +867,11 @@ static void refusals(void)
 	errs[n > 0 ? n : 0] = 0;
 	if (fd >= 0)
 		close(fd);
-	check(rc == 1 && strstr(errs, "in use"), "a second card on a live socket: exit %d, %s",
-	      rc, errs);
+	msg = strstr(errs, "smchan-vcard: `");
+	if (msg && strchr(msg, '\n'))
+		*strchr(msg, '\n') = 0;
+	check(rc == 1 && msg && strstr(msg, "in use"),
+	      "a second card on a live socket: exit %d, %s", rc, msg ? msg : errs);
 	snprintf(other, sizeof(other), "%s/link", dir);
 	if (symlink(img_path, other))
 		check(0, "symlink: %s", strerror(errno));
@@ -943,6 +999,7 @@ int main(int argc, char **argv)
 		close(fd);
 	}
 	reconnect(&tm);
+	states();
 	garbages();
 	refusals();
 	log_format();

@@ -104,6 +104,7 @@ struct vs {
 	uint8_t kept_hdr[4];	/* its header / its GET RESPONSE's CLA */
 	bool present;		/* the card is in the reader */
 	bool reader_sent, reader_added;
+	uint32_t reader;	/* the id qemu gave the reader (0) */
 	enum ack acks[ACK_MAX];	/* what qemu's next Errors answer */
 	unsigned int ack_n;
 	char ctl[128];
@@ -165,10 +166,10 @@ static int send_msg(struct vs *v, uint32_t type, uint32_t reader,
 	return ret;
 }
 
-static int send_expecting(struct vs *v, uint32_t type, const void *p,
-			  size_t len, enum ack ack)
+static int send_expecting(struct vs *v, uint32_t type, uint32_t reader,
+			  const void *p, size_t len, enum ack ack)
 {
-	if (send_msg(v, type, VSCARD_MINIMAL_READER_ID, p, len))
+	if (send_msg(v, type, reader, p, len))
 		return -1;
 	if (v->ack_n < ACK_MAX)
 		v->acks[v->ack_n++] = ack;
@@ -179,13 +180,14 @@ static int send_reader_add(struct vs *v)
 {
 	v->reader_sent = true;
 	v->reader_added = false;
-	return send_expecting(v, VSC_ReaderAdd, READER_NAME,
-			      strlen(READER_NAME), ACK_READER);
+	return send_expecting(v, VSC_ReaderAdd, VSCARD_UNDEFINED_READER_ID,
+			      READER_NAME, strlen(READER_NAME), ACK_READER);
 }
 
 static int send_atr(struct vs *v)
 {
-	return send_expecting(v, VSC_ATR, vscard_atr, vscard_atr_len, ACK_ATR);
+	return send_expecting(v, VSC_ATR, v->reader, vscard_atr,
+			      vscard_atr_len, ACK_ATR);
 }
 
 static void t0_drop(struct vs *v)
@@ -308,6 +310,7 @@ static void on_error(struct vs *v, uint32_t reader, uint32_t code)
 	}
 	if (ack == ACK_READER && !code) {
 		v->reader_added = true;
+		v->reader = reader;
 		if (v->present)
 			send_atr(v);
 	}
@@ -437,7 +440,8 @@ static int control_line(struct vs *v, char *line)
 		vslog(v, "control remove");
 		card_reset(v);
 		if (v->present && v->reader_added)
-			send_expecting(v, VSC_CardRemove, NULL, 0, ACK_REMOVE);
+			send_expecting(v, VSC_CardRemove, v->reader, NULL, 0,
+				       ACK_REMOVE);
 		v->present = false;
 	} else if (!strcmp(line, "insert")) {
 		vslog(v, "control insert");
@@ -494,7 +498,11 @@ static int listen_unix(const char *path)
 				path, S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
 			return -1;
 		}
-		/* a socket nobody listens on is a stale one of ours */
+		/*
+		 * A socket nobody listens on is a stale one of ours.  (An
+		 * idle card that does listen sees the probe as a qemu that
+		 * came and went: a reset, as for any disconnect.)
+		 */
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		ret = probe < 0 ? -1 :
 		      connect(probe, (struct sockaddr *)&sa, sizeof(sa));
