@@ -16,6 +16,8 @@
 # the scripts doing the work are in tests/uml/:
 #   make demo         the walk-through: app -> /dev/smchan -> kernel ->
 #                     smchanctl relay -> pcscd -> virtual card, in UML
+#   make demo-usb     the same on Debian's 6.12 kernel in qemu, through
+#                     qemu's USB CCID reader and libccid
 #   make check        all stages; last line "N passed, N failed"
 #   make check-quick  KUnit on the cached normal UML kernel only
 #   make module-uml   smchan.ko + smchan_kunit.ko against the UML kernel
@@ -65,7 +67,7 @@ endif
 
 # The stages share build/ and must not run two kernel builds at once.
 .NOTPARALLEL:
-.PHONY: all demo check check-quick deps src uml uml-debug module kunit \
+.PHONY: all demo demo-usb check check-quick deps src uml uml-debug module kunit \
 	kunit-debug style clean distclean module-uml modules_install install \
 	dkms-src dkms-install version kdir-check
 
@@ -120,6 +122,9 @@ dkms-install: dkms-src
 
 demo:
 	@demo/demo.sh
+
+demo-usb:
+	@demo/demo.sh --usb
 
 check:
 	@$(UML)/check.sh full

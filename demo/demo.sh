@@ -8,7 +8,19 @@
 # vpcd driver, smchan-vcard behind it, a channel with a fresh master key
 # in the kernel keyring, smchanctl relay, and 28 commands through
 # /dev/smchan in the four modes.
+#
+# demo/demo.sh --usb (make demo-usb): the same walk-through on Debian's own
+# 6.12 kernel in qemu (tests/qemu-run), through qemu's USB CCID reader: the
+# guest's xhci_hcd, pcscd with libccid, and smchan-vcard --vscard on the
+# host behind ccid-card-passthru. Installs the kernel image and headers,
+# qemu and libccid first if they are missing.
 set -euo pipefail
+usb=
+case ${1:-} in
+--usb) usb=1 ;;
+'') ;;
+*) echo "usage: demo/demo.sh [--usb]" >&2; exit 2 ;;
+esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
@@ -25,6 +37,13 @@ if [ -n "$missing" ]; then
 	apt-get update -qq >/dev/null
 	# shellcheck disable=SC2086
 	apt-get install -y -qq -o DPkg::Lock::Timeout=300 $missing >/dev/null
+fi
+if [ -n "$usb" ]; then
+	tests/qemu/deps.sh 6.12 >/dev/null
+	userspace/tests/deps.sh	# libnl, libpcsclite, libcacard-dev...
+	make -s -C userspace all >/dev/null
+	echo "demo: Debian's 6.12 kernel in qemu (TCG), with qemu's USB CCID reader..."
+	exec tests/qemu-run --kernel 6.12 --usb 1 -- demo/walkthrough.sh
 fi
 # The UML kernel's own packages (linux-source-6.1, bison, flex...).
 tests/uml/deps.sh >/dev/null

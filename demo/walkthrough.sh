@@ -7,6 +7,11 @@
 #   app (smchanctl apdu) -> /dev/smchan -> smchan.ko (a new key per command)
 #     -> smchanctl relay -> pcscd -> vpcd "Virtual PCD 00 00" -> smchan-vcard
 #
+# Or (make demo-usb) in qemu on Debian's own kernel, where the reader is
+# qemu's USB CCID reader, driven by the guest's xhci_hcd and by libccid in
+# pcscd, and the card is smchan-vcard --vscard behind it on the host
+# (tests/relay/lib.sh, tests/qemu-run --usb 1).
+#
 # For each mode it sends SELECT FILE, WRITE BINARY, READ BINARY and more
 # through /dev/smchan, and prints each plain command, the protected APDU
 # as it crossed the reader, the answer the application got, and a
@@ -33,15 +38,20 @@ echo "key K_n #xxxxxxxx: the session key the card used (SHA-256 fingerprint, fro
 echo "the virtual card's demo log; the kernel never lets a key out)"
 echo
 step() { printf '%s\n' "${D}# $*${N}"; }
-step "a private pcscd with the vpcd virtual reader driver"
+reader=$(reader_name 0)
+if [ -n "$USB" ]; then
+	step "kernel $(uname -r) in qemu; a private pcscd with libccid and qemu's USB CCID reader"
+else
+	step "a private pcscd with the vpcd virtual reader driver"
+fi
 start_pcscd
-step "a fresh 128-bit master key; a virtual card made with it (smchan-vcard)"
+step "a fresh 128-bit master key; a virtual card made with it (smchan-vcard${USB:+ --vscard, behind the USB reader})"
 new_card demo 16
 start_card demo 0 --demo-log "$R_TMP/demo.wire"
 step "the same key in the kernel keyring: smchanctl key add smchan:demo key-file demo.key"
 smchanctl key add smchan:demo key-file "$R_TMP/demo.key" >/dev/null
-step "smchanctl channel add demo reader 'Virtual PCD 00 00' keyring smchan:demo"
-smchanctl channel add demo reader "Virtual PCD 00 00" keyring smchan:demo
+step "smchanctl channel add demo reader '$reader' keyring smchan:demo"
+smchanctl channel add demo reader "$reader" keyring smchan:demo
 R_CHANNELS+=(demo)
 step "smchanctl relay (the transport to PC/SC)"
 start_relay

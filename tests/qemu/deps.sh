@@ -3,7 +3,8 @@
 #
 # tests/qemu/deps.sh [6.1|6.12...]: install what tests/qemu-run needs, if
 # anything is missing (dpkg-query and /boot only when all is there):
-# qemu-system-x86 and busybox-static, and for each kernel line (default
+# qemu-system-x86, busybox-static, and pcscd, libccid and udev for the
+# guest's USB CCID readers; and for each kernel line (default
 # both) Debian's headers and the kernel image of the SAME ABI:
 #   6.1   linux-headers-amd64 (bookworm) -> linux-image-6.1.0-N-amd64
 #   6.12  linux-headers-6.12-amd64 (bookworm-security)
@@ -36,7 +37,7 @@ apt_install() {
 }
 
 missing=()
-for p in qemu-system-x86 busybox-static cpio kmod python3 rsync xz-utils zstd; do
+for p in qemu-system-x86 busybox-static cpio kmod python3 rsync xz-utils zstd pcscd libccid udev; do
 	installed "$p" || missing+=("$p")
 done
 # One apt-get run for everything: the headers' meta-package brings its

@@ -214,7 +214,7 @@ wait_for 20 is_bound c128 && wait_for 20 is_bound c256 || bad "the relay did not
 echo "$rmem" >/proc/sys/net/core/rmem_max
 kill -STOP "$RELAY_PID"
 for i in $(seq 1 12); do
-	smchanctl channel add "ev$i" reader "Virtual PCD 00 00" key-file "$R_TMP/c128.key" >/dev/null ||
+	smchanctl channel add "ev$i" reader "$(reader_name 0)" key-file "$R_TMP/c128.key" >/dev/null ||
 		rfail "channel add ev$i"
 	R_CHANNELS+=("ev$i")
 done

@@ -12,10 +12,25 @@
 #
 # Every process started here is stopped by relay_cleanup (trap it), and
 # every wait is bounded.
+#
+# In a qemu guest with USB CCID readers (tests/qemu-run --usb N sets
+# SMCHAN_USB_READERS), the same functions put the cards behind qemu's USB
+# CCID readers instead: slot S is the reader on xHCI port S+1, driven by
+# the guest's own xhci_hcd, libusb and libccid in pcscd (no vpcd), and the
+# card is smchan-vcard --vscard on the host, started and controlled
+# through tests/qemu/hostctl. R_TMP is then on the build/ share, where the
+# host-side card finds its image.
 
 # UML's devtmpfs has no /dev/fd; bash's <(...) needs it.
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd 2>/dev/null || :
-R_TMP=$(mktemp -d /tmp/smchan-relay.XXXXXX)
+USB=${SMCHAN_USB_READERS:-}
+if [ -n "$USB" ]; then
+	mkdir -p "${SMCHAN_HOSTCTL%/*}/tmp"
+	R_TMP=$(mktemp -d "${SMCHAN_HOSTCTL%/*}/tmp/smchan-relay.XXXXXX")
+else
+	R_TMP=$(mktemp -d /tmp/smchan-relay.XXXXXX)
+fi
+declare -A CARD_SLOT
 R_PIDS=()
 R_CHANNELS=()
 VPCD_DRIVER=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
@@ -46,6 +61,12 @@ relay_cleanup() {
 	for p in "${R_PIDS[@]}"; do
 		stop_pid "$p"
 	done
+	if [ -n "$USB" ]; then
+		for c in "${!CARD_SLOT[@]}"; do
+			"$top/tests/qemu/hostctl" card-stop "${CARD_SLOT[$c]}" >/dev/null 2>&1 || :
+		done
+		udevadm control --exit 2>/dev/null || :
+	fi
 	if [ -n "${KEEP_LOGS:-}" ]; then
 		rsay "logs kept in $R_TMP"
 	else
@@ -64,12 +85,27 @@ wait_for() {
 }
 
 start_pcscd() {
-	[ -f "$VPCD_DRIVER" ] || rfail "no vpcd driver ($VPCD_DRIVER): apt-get install vsmartcard-vpcd"
-	cat >"$R_TMP/reader.conf" <<CONF
+	if [ -n "$USB" ]; then
+		# USB readers only (libccid), and udevd for their hotplug
+		# events (pcscd follows udev's, not the kernel's). The guest
+		# runs us chrooted into the host's root: without
+		# SYSTEMD_IGNORE_CHROOT udevadm would only say "Running in
+		# chroot, ignoring request" (and exit 0).
+		export SYSTEMD_IGNORE_CHROOT=1
+		: >"$R_TMP/reader.conf"
+		if ! udevadm control --ping >/dev/null 2>&1; then
+			/lib/systemd/systemd-udevd --daemon >>"$R_TMP/udevd.log" 2>&1 ||
+				rfail "systemd-udevd did not start"
+			wait_for 10 udevadm control --ping || rfail "udevd does not answer"
+		fi
+	else
+		[ -f "$VPCD_DRIVER" ] || rfail "no vpcd driver ($VPCD_DRIVER): apt-get install vsmartcard-vpcd"
+		cat >"$R_TMP/reader.conf" <<CONF
 FRIENDLYNAME "Virtual PCD"
 DEVICENAME   /dev/null:$VPCD_PORT
 LIBPATH      $VPCD_DRIVER
 CONF
+	fi
 	mkdir -p /run/pcscd
 	rm -f /run/pcscd/pcscd.comm
 	pcscd -f -c "$R_TMP/reader.conf" >>"$R_TMP/pcscd.log" 2>&1 &
@@ -91,21 +127,44 @@ new_card() {
 		rfail "smchan-vcard --create $1"
 }
 
-# start_card NAME SLOT [smchan-vcard options...]: insert card NAME into
-# vpcd slot SLOT (0 or 1).
+# start_card NAME SLOT [--demo-log FILE]: insert card NAME into vpcd slot
+# SLOT (0 or 1), or into USB reader SLOT.
 start_card() {
 	local name=$1 slot=$2
 	shift 2
+	if [ -n "$USB" ]; then
+		CARD_SLOT[$name]=$slot
+		"$top/tests/qemu/hostctl" card-start "$slot" "$R_TMP/$name.img" \
+			"$R_TMP/$name.log" ${2:+"$2"} >/dev/null || rfail "card-start $name"
+		return
+	fi
 	smchan-vcard --image "$R_TMP/$name.img" --port $((VPCD_PORT + slot)) \
 		--log "$R_TMP/$name.log" "$@" 2>>"$R_TMP/$name.err" &
 	CARD_PID[$name]=$!
 	R_PIDS+=("${CARD_PID[$name]}")
 }
 
-# remove_card NAME: the card leaves the reader (vpcd sees it gone).
+# remove_card NAME: the card leaves the reader (vpcd sees it gone; on USB,
+# the card says VSC_CardRemove and stops).
 remove_card() {
+	if [ -n "$USB" ]; then
+		"$top/tests/qemu/hostctl" card-remove "${CARD_SLOT[$1]}" >/dev/null &&
+			"$top/tests/qemu/hostctl" card-stop "${CARD_SLOT[$1]}" >/dev/null ||
+			rfail "card-remove $1"
+		return
+	fi
 	stop_pid "${CARD_PID[$1]}"
 	CARD_PID[$1]=
+}
+
+# reader_name SLOT: what a channel names as its reader. USB: the tail of
+# libccid's name that holds the port ("... (1-0000:00:04.0-1) 00 00").
+reader_name() {
+	if [ -n "$USB" ]; then
+		echo ".0-$(($1 + 1)))"
+	else
+		echo "Virtual PCD 00 0$1"
+	fi
 }
 
 start_relay() {
@@ -124,7 +183,7 @@ stop_relay() {
 add_channel() {
 	local name=$1 slot=$2
 	shift 2
-	smchanctl channel add "$name" reader "Virtual PCD 00 0$slot" \
+	smchanctl channel add "$name" reader "$(reader_name "$slot")" \
 		key-file "$R_TMP/$name.key" "$@" || rfail "channel add $name"
 	R_CHANNELS+=("$name")
 }
