@@ -7,6 +7,7 @@
 #   make, make module     kernel/smchan.ko against the running kernel (KDIR)
 #   make modules_install  into /lib/modules/<release>/$(INSTALL_MOD_DIR), then depmod
 #   make install          modules_install + make -C userspace install
+#   make uninstall        undoes make install (modules_uninstall: the module)
 #   make dkms-src         the module's sources + dkms.conf to /usr/src/smchan-<version>
 #   make dkms-install     dkms-src, then dkms add + install for KVER
 #   make version          the package version (PACKAGE_VERSION in dkms.conf)
@@ -20,6 +21,7 @@
 #                     qemu's USB CCID reader and libccid
 #   make check        all stages; last line "N passed, N failed"
 #   make check-quick  KUnit on the cached normal UML kernel only
+#   make check-long   the slow tests: the admin guide followed in qemu
 #   make module-uml   smchan.ko + smchan_kunit.ko against the UML kernel
 #                     (build/mod-uml/kernel/)
 #   make kunit        KUnit suites on the normal UML kernel
@@ -67,8 +69,9 @@ endif
 
 # The stages share build/ and must not run two kernel builds at once.
 .NOTPARALLEL:
-.PHONY: all demo demo-usb check check-quick deps src uml uml-debug module kunit \
+.PHONY: all demo demo-usb check check-quick check-long deps src uml uml-debug module kunit \
 	kunit-debug style clean distclean module-uml modules_install install \
+	modules_uninstall uninstall \
 	dkms-src dkms-install version kdir-check
 
 all: module
@@ -101,6 +104,15 @@ modules_install: module
 install: modules_install
 	$(MAKE) -C userspace install DESTDIR=$(DESTDIR)
 
+# Undo modules_install and install (before switching to DKMS, which does
+# not replace a module of the same version found in extra/).
+modules_uninstall:
+	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/$(INSTALL_MOD_DIR)/kernel/smchan.ko*
+	$(DEPMOD) -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+
+uninstall: modules_uninstall
+	$(MAKE) -C userspace uninstall DESTDIR=$(DESTDIR)
+
 version:
 	@echo $(VERSION)
 
@@ -131,6 +143,10 @@ check:
 
 check-quick:
 	@$(UML)/check.sh quick
+
+# The long forms (tests/check-long.sh): the admin guide followed in qemu.
+check-long:
+	@tests/check-long.sh
 
 # The benchmark in UML (Documentation/performance.rst); SMCHAN_BENCH_N=50
 # for a smoke run.

@@ -45,8 +45,10 @@ else
 	step "a private pcscd with the vpcd virtual reader driver"
 fi
 start_pcscd
-step "a fresh 128-bit master key; a virtual card made with it (smchan-vcard${USB:+ --vscard, behind the USB reader})"
-new_card demo 16
+# SMCHAN_DEMO_KEYLEN=32: an AES-256 master key (the suite follows it).
+klen=${SMCHAN_DEMO_KEYLEN:-16}
+step "a fresh $((klen * 8))-bit master key; a virtual card made with it (smchan-vcard${USB:+ --vscard, behind the USB reader})"
+new_card demo "$klen"
 start_card demo 0 --demo-log "$R_TMP/demo.wire"
 step "the same key in the kernel keyring: smchanctl key add smchan:demo key-file demo.key"
 smchanctl key add smchan:demo key-file "$R_TMP/demo.key" >/dev/null

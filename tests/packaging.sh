@@ -207,22 +207,8 @@ done
 
 # ---- the guide ------------------------------------------------------------
 
-# The indented lines of the Install section's literal blocks; continuation
-# lines joined, comments dropped.
 guide=$TOP/Documentation/admin-guide.rst
-guide_cmds() {
-	awk '
-		/^Install$/ { getline; if ($0 ~ /^=+$/) { on = 1; next } }
-		on && /^(=+|-+)$/ { exit }
-		on && /^    [^ ]/ || on && /^        / {
-			line = substr($0, 5)
-			sub(/[ \t]+#.*$/, "", line)
-			cmd = cmd line
-			if (cmd ~ /\\$/) { sub(/\\$/, "", cmd); next }
-			print cmd; cmd = ""
-		}' "$guide"
-}
-guide_cmds >"$OUT/guide-commands"
+"$TOP/tests/guide-commands.sh" Install >"$OUT/guide-commands"
 apt_line=$(grep '^apt-get install' "$OUT/guide-commands" || :)
 make_lines=$(grep '^make' "$OUT/guide-commands" || :)
 if [ -z "$apt_line" ] || [ -z "$make_lines" ]; then

@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # tests/qemu/check.sh LINE: the `make check` stage qemu-LINE (6.1, 6.12).
-# ONE boot of Debian's LINE kernel (tests/qemu-run --strict) runs
-# tests/qemu/suite.sh: the e2e tests, the relay's end-to-end test
-# (pcscd + vpcd + smchan-vcard) and the module's life (module-life.sh).
+# ONE boot of Debian's LINE kernel with two USB CCID readers
+# (tests/qemu-run --strict --usb 2) runs tests/qemu/suite.sh: the e2e
+# tests, the relay's end-to-end test and the USB faults through qemu's
+# USB CCID readers (guest pcscd + libccid, smchan-vcard --vscard on the
+# host), the walk-through with both suites and the module's life.
 # Appends to $SMCHAN_RESULTS (tests/README.md):
 #   qemu-LINE/e2e P F          e2e tests + load, unload, kernel log
 #   qemu-LINE/relay P F        tests/relay/e2e.sh's checks
+#   qemu-LINE/usb-faults P F   tests/qemu/usb-faults.sh's checks
+#   qemu-LINE/walkthrough P F  demo/walkthrough.sh, AES-128 and AES-256
 #   qemu-LINE/module-life P F  tests/qemu/module-life.sh's checks
 #   qemu-LINE/boot 1|0 0|1     qemu-run's status (timeout, panic, --strict)
 # Logs in build/check/qemu-LINE/. Environment (tests/qemu/suite.sh):
@@ -24,7 +28,7 @@ mkdir -p "$out"
 "$QEMUDIR/deps.sh" "$line" || { result "qemu-$line/deps" 0 1; exit 1; }
 
 t0=$SECONDS rc=0
-"$TOP/tests/qemu-run" --kernel "$line" --no-module --strict --timeout "${QEMU_TIMEOUT:-1200}" \
+"$TOP/tests/qemu-run" --kernel "$line" --no-module --strict --usb 2 --timeout "${QEMU_TIMEOUT:-1200}" \
 	--log "$out/console.log" -- "$QEMUDIR/suite.sh" "$out" >"$out/run.log" 2>&1 || rc=$?
 grep -E '^  |^qemu-suite:|^qemu-run:' "$out/run.log" | grep -v ': ok: \|^  e2e: PASS' | sed 's/^/  /'
 awk -v k="$line" '{ printf "  qemu-%s: %s %s s (exit %s)\n", k, $1, $2, $3 }' "$out/times" 2>/dev/null
@@ -37,13 +41,17 @@ else
 fi
 result "qemu-$line/e2e" "$p" "$f"
 [ "$f" = 0 ] || fail=1
-for part in relay:e2e.sh module-life:module-life; do
+for part in relay:e2e.sh usb-faults:usb-faults.sh module-life:module-life; do
 	name=${part%%:*} tag=${part#*:}
 	read -r p f < <(awk -v t="$tag: RESULT" 'index($0, t) == 1 { p = $3; f = $4 } END { print p + 0, (p + f == 0) ? 1 : f + 0 }' \
 		"$out/$name.log" 2>/dev/null || echo 0 1)
 	result "qemu-$line/$name" "$p" "$f"
 	[ "$f" = 0 ] || { fail=1; echo "  qemu-$line: $name failed, log $out/$name.log"; }
 done
+read -r p f < <(awk '$1 ~ /^walkthrough-/ { if ($3 == 0) p++; else f++ } END { print p + 0, (p + f == 0) ? 2 : f + 0 }' \
+	"$out/times" 2>/dev/null || echo 0 2)
+result "qemu-$line/walkthrough" "$p" "$f"
+[ "$f" = 0 ] || { fail=1; echo "  qemu-$line: walkthrough failed, logs $out/walkthrough-*.log"; }
 if [ "$rc" = 0 ]; then
 	result "qemu-$line/boot" 1 0
 else

@@ -16,6 +16,7 @@ Requests (one line, words separated by blanks):
   card-stop SLOT                       SIGTERM, then SIGKILL after 5 s
   card-remove SLOT, card-insert SLOT   "remove"/"insert" to the card's
                                        control FIFO (VSC_CardRemove, VSC_ATR)
+  card-pause SLOT, card-resume SLOT    SIGSTOP, SIGCONT: a card that hangs
   reader-unplug SLOT                   QMP device_del ccidSLOT (waits for
                                        DEVICE_DELETED)
   reader-plug SLOT                     QMP device_add usb-ccid + the passthru
@@ -164,6 +165,12 @@ def handle(qmp, words):
         return control(slot_of(args[0]), 'remove')
     if op == 'card-insert':
         return control(slot_of(args[0]), 'insert')
+    if op in ('card-pause', 'card-resume'):
+        p = cards.get(slot_of(args[0]))
+        if not p:
+            raise RuntimeError('no card running')
+        p.send_signal(signal.SIGSTOP if op == 'card-pause' else signal.SIGCONT)
+        return op[5:] + 'd'
     if op == 'reader-unplug':
         slot = slot_of(args[0])
         qmp.cmd('device_del', id='ccid%d' % slot)

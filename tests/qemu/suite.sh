@@ -2,13 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # tests/qemu/suite.sh OUT: the guest side of tests/qemu/check.sh, in ONE
-# boot (tests/qemu-run --no-module): tests/e2e/run.sh --inside with every
-# e2e test (it loads and unloads smchan.ko itself), tests/relay/e2e.sh with
-# the module loaded, then tests/qemu/module-life.sh. Each part's output
-# is in OUT/{e2e/,relay.log,module-life.log}; its time in OUT/times.
-# From the host (qemu-run passes SMCHAN_* only): SMCHAN_QEMU_E2E_SKIP
-# (e2e tests to leave out, e.g. "dump"), SMCHAN_RELAY_N, SMCHAN_RELAY_LONG
-# (tests/relay/e2e.sh's RELAY_N, RELAY_LONG), SMCHAN_MODULE_LIFE_N.
+# boot (tests/qemu-run --no-module --usb 2), each part logged to OUT/:
+#   e2e          tests/e2e/run.sh --inside with the e2e tests (it loads and
+#                unloads smchan.ko itself)                     OUT/e2e/
+#   relay        tests/relay/e2e.sh with its two cards behind qemu's USB
+#                CCID readers (tests/relay/lib.sh): every mode and suite,
+#                card removal, relay, pcscd and module restarts  relay.log
+#   usb-faults   tests/qemu/usb-faults.sh: T=0 under SM chaining, the card
+#                pulled and the reader unplugged mid-session     usb-faults.log
+#   walkthrough  demo/walkthrough.sh, the patent's walk-through in the four
+#                modes, with an AES-128 and an AES-256 card      walkthrough-*.log
+#   module-life  tests/qemu/module-life.sh                       module-life.log
+# with smchan.ko loaded for relay, usb-faults and walkthrough. Each part's
+# time and exit status go to OUT/times. From the host (qemu-run passes
+# SMCHAN_* only): SMCHAN_QEMU_E2E_SKIP (e2e tests to leave out, e.g.
+# "dump"), SMCHAN_RELAY_N, SMCHAN_RELAY_LONG (tests/relay/e2e.sh's RELAY_N,
+# RELAY_LONG), SMCHAN_MODULE_LIFE_N.
 
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,9 +47,19 @@ if insmod "$SMCHAN_KO"; then
 	RELAY_N=${SMCHAN_RELAY_N:-1000} RELAY_LONG=${SMCHAN_RELAY_LONG:-1000} \
 		part relay "$out/relay.log" "$top/tests/relay/e2e.sh"
 	grep -E '^e2e.sh: (ok|FAIL)' "$out/relay.log" | sed 's/^e2e.sh: /  relay: /'
+	part usb-faults "$out/usb-faults.log" "$top/tests/qemu/usb-faults.sh"
+	grep -E '^usb-faults.sh: (ok|FAIL)' "$out/usb-faults.log" | sed 's/^usb-faults.sh: /  usb-faults: /'
+	for k in 16 32; do
+		SMCHAN_DEMO_KEYLEN=$k part "walkthrough-$k" "$out/walkthrough-$k.log" \
+			"$top/demo/walkthrough.sh"
+		tail -n 2 "$out/walkthrough-$k.log" | sed "s/^/  walkthrough-$k: /"
+	done
 	grep -q '^smchan ' /proc/modules && rmmod smchan
 else
-	echo "e2e.sh: RESULT 0 1" >"$out/relay.log"
+	for f in relay usb-faults walkthrough-16 walkthrough-32; do
+		echo "insmod $SMCHAN_KO failed" >"$out/$f.log"
+		echo "$f 0 1" >>"$out/times"
+	done
 fi
 
 MODULE_LIFE_N=${SMCHAN_MODULE_LIFE_N:-100} part module-life "$out/module-life.log" "$top/tests/qemu/module-life.sh"

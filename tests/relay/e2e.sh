@@ -26,25 +26,8 @@ top=${SMCHAN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/relay/lib.sh"
 N=${RELAY_N:-1000}
 LONG=${RELAY_LONG:-1000}
-passed=0
-failed=0
 seed=$RANDOM
-
-ok() { passed=$((passed + 1)); rsay "ok: $*"; }
-bad() {
-	failed=$((failed + 1))
-	rsay "FAIL: $*"
-	KEEP_LOGS=1
-}
-finish() {
-	rsay "RESULT $passed $failed"
-	if [ "$failed" != 0 ]; then
-		rsay "relay log (last lines):"
-		tail -n 30 "$R_TMP/relay.log" | sed 's/^/    /'
-	fi
-	relay_cleanup
-}
-trap finish EXIT
+trap relay_finish EXIT
 
 # session CHANNEL COUNT TAG: a random session of COUNT commands; checks
 # every answer and then the card image. Returns 0 if all is well.
@@ -239,12 +222,12 @@ to=$(smchanctl show c128 --json | sed -n 's/.*"timeout": \([0-9]*\).*/\1/p')
 smchanctl channel set c128 timeout 1000
 sleep 2.5	# the relay reads the channel's timeout every 2 s
 smchanctl apdu c128 00A4000C023F00 >/dev/null || bad "c128 before the deadline test"
-kill -STOP "${CARD_PID[c128]}"
+pause_card c128
 lines=$(wc -l <"$R_TMP/c128.log")
 e1=$(timeout 20 smchanctl apdu c128 00A4000C023F00 2>&1)
 e2=$(timeout 20 smchanctl apdu c128 00A4000C023F00 2>&1)
 sleep 1
-kill -CONT "${CARD_PID[c128]}"
+resume_card c128
 sleep 3
 late=$(tail -n +"$((lines + 1))" "$R_TMP/c128.log")
 if [[ $e1 != *ETIMEDOUT* ]] || [[ $e2 != *ETIMEDOUT* ]]; then

@@ -45,6 +45,27 @@ rfail() {
 	exit 1
 }
 
+# The checks of a test script: ok/bad count and say; relay_finish (trap it
+# on EXIT) prints "RESULT <passed> <failed> [<skipped>]", the relay log's
+# last lines if anything failed, and cleans up.
+passed=0
+failed=0
+skipped=
+ok() { passed=$((passed + 1)); rsay "ok: $*"; }
+bad() {
+	failed=$((failed + 1))
+	rsay "FAIL: $*"
+	KEEP_LOGS=1
+}
+relay_finish() {
+	rsay "RESULT $passed $failed${skipped:+ $skipped}"
+	if [ "$failed" != 0 ] && [ -f "$R_TMP/relay.log" ]; then
+		rsay "relay log (last lines):"
+		tail -n 30 "$R_TMP/relay.log" | sed 's/^/    /'
+	fi
+	relay_cleanup
+}
+
 # stop_pid PID: SIGTERM, then SIGKILL after 5 s.
 stop_pid() {
 	[ -n "$1" ] || return 0
@@ -155,6 +176,22 @@ remove_card() {
 	fi
 	stop_pid "${CARD_PID[$1]}"
 	CARD_PID[$1]=
+}
+
+# pause_card NAME, resume_card NAME: the card stops answering, and resumes.
+pause_card() {
+	if [ -n "$USB" ]; then
+		"$top/tests/qemu/hostctl" card-pause "${CARD_SLOT[$1]}" >/dev/null
+	else
+		kill -STOP "${CARD_PID[$1]}"
+	fi
+}
+resume_card() {
+	if [ -n "$USB" ]; then
+		"$top/tests/qemu/hostctl" card-resume "${CARD_SLOT[$1]}" >/dev/null
+	else
+		kill -CONT "${CARD_PID[$1]}"
+	fi
 }
 
 # reader_name SLOT: what a channel names as its reader. USB: the tail of

@@ -24,26 +24,9 @@ top=${SMCHAN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/relay/lib.sh"
 UNIT=$top/userspace/systemd/smchanctl-relay.service
 ALLOW=$R_TMP/syscalls
-passed=0
-failed=0
 skipped=0
 seed=$RANDOM
-
-ok() { passed=$((passed + 1)); rsay "ok: $*"; }
-bad() {
-	failed=$((failed + 1))
-	rsay "FAIL: $*"
-	KEEP_LOGS=1
-}
-finish() {
-	rsay "RESULT $passed $failed $skipped"
-	if [ "$failed" != 0 ] && [ -f "$R_TMP/relay.log" ]; then
-		rsay "relay log (last lines):"
-		tail -n 30 "$R_TMP/relay.log" | sed 's/^/    /'
-	fi
-	relay_cleanup
-}
-trap finish EXIT
+trap relay_finish EXIT
 
 # expand ITEM: the system calls of @group ITEM (recursively), or ITEM.
 expand() {

@@ -7,6 +7,10 @@
         each must get, as `smchanctl apdu` prints it) and PREFIX.model (the
         EF's content once they have all run), starting from IMAGE's EF 5F02
   session.py check IMAGE PREFIX        exit 0 if IMAGE's EF 5F02 is PREFIX.model
+  session.py check-cut IMAGE PREFIX K  for a session cut short after K
+        confirmed answers: exit 0 if IMAGE's EF 5F02 holds exactly the
+        writes among the first K commands, or those and command K+1 (the
+        one whose outcome is unknown); says which
 
 Writes and reads of 1 to 255 bytes at random offsets of EF 5F02 (8192
 bytes, readable and writable under SM only), some of them 224 to 256
@@ -50,6 +54,33 @@ def gen(image, seed, n, prefix):
     open(prefix + '.cmds', 'w').write('\n'.join(cmds) + '\n')
     open(prefix + '.expect', 'w').write('\n'.join(expect) + '\n')
     open(prefix + '.model', 'wb').write(model)
+    open(prefix + '.initial', 'wb').write(ef(image))
+
+
+def apply(model, cmd):
+    """The effect of one command of PREFIX.cmds on the EF."""
+    if cmd[2:4] in ('D6', 'D0'):
+        off, ln = int(cmd[4:8], 16), int(cmd[8:10], 16)
+        model[off:off + ln] = bytes.fromhex(cmd[10:10 + 2 * ln])
+
+
+def check_cut(image, prefix, k):
+    cmds = open(prefix + '.cmds').read().split()
+    model = bytearray(open(prefix + '.initial', 'rb').read())
+    for c in cmds[:k]:
+        apply(model, c)
+    got = ef(image)
+    if got == model:
+        print('the %d confirmed commands, not the one cut' % k)
+        return 0
+    if k < len(cmds):
+        apply(model, cmds[k])
+        if got == model:
+            print('the %d confirmed commands and the one cut (command %d, %s)'
+                  % (k, k + 1, 'a write' if cmds[k][2:4] in ('D6', 'D0') else 'a read'))
+            return 0
+    print('neither the %d confirmed commands nor those and the next' % k)
+    return 1
 
 
 def check(image, prefix):
@@ -59,5 +90,7 @@ def check(image, prefix):
 if __name__ == '__main__':
     if sys.argv[1] == 'gen':
         gen(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    elif sys.argv[1] == 'check-cut':
+        sys.exit(check_cut(sys.argv[2], sys.argv[3], int(sys.argv[4])))
     else:
         sys.exit(check(sys.argv[2], sys.argv[3]))

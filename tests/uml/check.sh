@@ -50,10 +50,12 @@ stage() {
 	elif [ "$after" -eq "$before" ] && [ "$prep" -eq 0 ]; then
 		result "$name" 1 0
 	fi
+	echo "$name $((SECONDS - start))" >>"$CHECK/stage-times"
 	return "$rc"
 }
 
 start=$SECONDS
+: >"$CHECK/stage-times"
 if ! stage --prep deps "$UMLDIR/deps.sh" ||
 	! stage --prep src "$UMLDIR/kernel.sh" src; then
 	summary
@@ -86,7 +88,9 @@ if [ "$mode" = full ]; then
 	stage relay-e2e "$TOP/tests/relay/run.sh" 9>&- || :
 	stage relay-sandbox "$TOP/tests/relay/sandbox-run.sh" 9>&- || :
 	stage packaging "$TOP/tests/packaging.sh" || :
+	say QEMU "Debian's 6.1 and 6.12 kernels in qemu: e2e, the relay through qemu's USB CCID readers, USB faults, module life"
+	stage qemu "$TOP/tests/qemu/stage.sh" 9>&- || :
 fi
 
-say TIME "$mode check took $((SECONDS - start)) s"
+say TIME "$mode check took $((SECONDS - start)) s ($(awk '{ printf "%s%s %d s", NR > 1 ? ", " : "", $1, $2 }' "$CHECK/stage-times"))"
 summary

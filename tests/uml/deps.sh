@@ -3,7 +3,11 @@
 #
 # deps.sh: install the Debian packages the build and tests need, if any is
 # missing. Quiet and quick (dpkg-query only) when all are installed;
-# `apt-get update` runs only when something has to be installed.
+# `apt-get update` runs only when something has to be installed. The
+# list covers every stage of `make check`, so a fresh machine runs apt-get
+# once; the stages' own scripts (userspace/tests/deps.sh,
+# tests/packaging.sh, tests/qemu/deps.sh) still check their part, and
+# install it when run on their own.
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -16,6 +20,14 @@ pkgs=(
 	python3			# kunit.py, scan-log.py, the vectors generator
 	sparse			# C=2
 	iproute2		# `ip link set lo up` inside UML
+	# userspace (userspace/tests/deps.sh)
+	gcc make pkg-config libpcsclite-dev pcscd vsmartcard-vpcd util-linux mount
+	libnl-3-dev libnl-genl-3-dev libseccomp-dev systemd libcacard-dev
+	# packaging (tests/packaging.sh): DKMS for both kernel lines
+	dkms linux-headers-6.12-amd64 xz-utils openssl
+	# qemu (tests/qemu/deps.sh): Debian's own kernels, the USB CCID chain
+	qemu-system-x86 busybox-static zstd libccid udev
+	linux-image-amd64 linux-image-6.12-amd64
 )
 
 missing=()
@@ -31,7 +43,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 		die "missing packages: ${missing[*]} (run as root, or apt-get install them)"
 	say DEPS "installing ${missing[*]}"
 	log=$CHECK/deps.log
-	export DEBIAN_FRONTEND=noninteractive
+	# INITRD=No: the qemu guests boot our own initramfs, not Debian's.
+	export DEBIAN_FRONTEND=noninteractive INITRD=No
 	run_logged "$log" apt-get update ||
 		die "apt-get update failed"
 	run_logged "$log.install" apt-get install -y --no-install-recommends \

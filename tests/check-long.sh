@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check-long: the tests too slow for `make check` (tests/README.md).
+# Today: tests/qemu/install.sh, the admin guide's Install and DKMS
+# sections followed line by line in qemu on Debian's 6.1 and 6.12 kernels
+# (side by side, one vCPU each; about 9 minutes: the module is built three
+# times under TCG). Ends with "N passed, N failed" like make check.
+set -uo pipefail
+. "$(dirname "$0")/qemu/lib.sh"
+"$UMLDIR/deps.sh" || exit 1
+"$QEMUDIR/deps.sh" 6.1 6.12 || exit 1
+make -C "$TOP/userspace" -s --no-print-directory all >/dev/null || die "userspace did not build"
+RESULTS=$CHECK/results-long
+: >"$RESULTS"
+pids=()
+for l in 6.1 6.12; do
+	"$TOP/tests/qemu-run" --kernel "$l" --no-module --strict --timeout 2400 \
+		-- "$QEMUDIR/install.sh" >"$CHECK/install-$l.log" 2>&1 &
+	pids+=($!)
+done
+i=0
+for l in 6.1 6.12; do
+	wait "${pids[$i]}"
+	rc=$?
+	i=$((i + 1))
+	grep -E '^install: (ok|FAIL)' "$CHECK/install-$l.log" | sed "s/^install: /  install-$l: /"
+	read -r p f < <(awk '/^install: RESULT /{p=$3; f=$4} END{print p+0, f+0}' "$CHECK/install-$l.log")
+	[ "$rc" = 0 ] || [ "$f" != 0 ] || f=1
+	result "qemu-$l/install" "$p" "$f"
+done
+awk '{ p += $2; f += $3 } $3 > 0 { bad = bad " " $1 }
+	END { if (bad != "") printf "  FAILED  %s\n", bad; printf "%d passed, %d failed\n", p, f; exit f > 0 }' "$RESULTS"
