@@ -149,6 +149,14 @@ usage "$vcard" --image x --control f
 usage "$vcard" --image x --port 1 --control f
 usage "$vcard" --image x --vscard s --control ""
 usage "$vcard" --create --image x --mkey-file k --vscard s
+# --latency MODEL: t1, US or US,BPS (tests/latency-test.c times it)
+for m in "" bogus T1 -1 10000001 1000, ,445000 1000,445000,1 1000,999 \
+	1000,100000001 1e3 0x10 "+5" " 5"; do
+	usage "$vcard" --image x --latency "$m"
+done
+usage "$vcard" --image x --latency
+usage "$vcard" --image x --latency t1 extra
+usage "$vcard" --create --image x --mkey-file k --latency t1
 
 echo "== key files, card images and names"
 long=$(printf 'r%.0s' $(seq 1 128))

@@ -3,12 +3,16 @@
  * The log lines of every front-end: tests/e2e, tests/relay and make demo
  * read them, whichever transport the card is behind.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "../card/vcard.h"
 #include "frontend.h"
 
 FILE *vcard_demo_log;
+struct frontend_timing vcard_timing;
 
 /* "N ins=XX sw=XXXX mode=M [n=N] [inner_sw=XXXX]", without the newline */
 static void event(FILE *f, uint64_t count, const struct vcard_event *e)
@@ -70,4 +74,93 @@ size_t frontend_apdu(struct vcard *c, const uint8_t *cmd, size_t len,
 	if (vcard_demo_log)
 		demo_apdu(*count, vcard_last_event(c), cmd, len, rsp, rlen);
 	return rlen;
+}
+
+/* ---- --latency: the timing of a real card ---- */
+
+#define T1_IFS		254	/* bytes of INF per block */
+#define T1_FRAME	4	/* NAD PCB LEN + LRC */
+#define T1_ETU_CHAR	12	/* etu per character: CGT with N = 0 */
+#define T1_BGT		22	/* etu at every change of direction */
+
+/* A decimal number in [min, max] that is all of s. */
+static int number(const char *s, size_t len, unsigned long min,
+		  unsigned long max, uint32_t *out)
+{
+	char buf[16], *end;
+	unsigned long v;
+
+	if (!len || len >= sizeof(buf) || s[0] < '0' || s[0] > '9')
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int frontend_timing_parse(const char *model, struct frontend_timing *t)
+{
+	const char *comma = strchr(model, ',');
+	struct frontend_timing n = { 0, 0 };
+
+	if (!strcmp(model, "t1")) {
+		t->fixed_us = 1000;
+		t->bps = 445000;
+		return 0;
+	}
+	if (number(model, comma ? (size_t)(comma - model) : strlen(model), 0,
+		   10000000, &n.fixed_us))
+		return -1;
+	if (comma && number(comma + 1, strlen(comma + 1), 0, 100000000,
+			    &n.bps))
+		return -1;
+	if (n.bps && n.bps < 1000)
+		return -1;
+	*t = n;
+	return 0;
+}
+
+static size_t blocks(size_t len)
+{
+	return len ? (len + T1_IFS - 1) / T1_IFS : 1;
+}
+
+uint64_t frontend_timing_ns(const struct frontend_timing *t, size_t cmd_len,
+			    size_t rsp_len, int ran)
+{
+	uint64_t ns = ran ? (uint64_t)t->fixed_us * 1000 : 0;
+	size_t bc = blocks(cmd_len), br = blocks(rsp_len);
+	uint64_t chars, etu;
+
+	if (!t->bps)
+		return ns;
+	/* the blocks both ways, an R-block for each chained one */
+	chars = cmd_len + rsp_len + T1_FRAME * (bc + br) +
+		T1_FRAME * (bc - 1 + br - 1);
+	etu = chars * T1_ETU_CHAR + T1_BGT * (1 + 2 * (bc - 1) + 2 * (br - 1));
+	return ns + (etu * 1000000000ULL + t->bps - 1) / t->bps;
+}
+
+void frontend_arrived(struct timespec *at)
+{
+	clock_gettime(CLOCK_MONOTONIC, at);
+}
+
+void frontend_wait(const struct timespec *at, size_t cmd_len, size_t rsp_len,
+		   int ran)
+{
+	uint64_t ns = frontend_timing_ns(&vcard_timing, cmd_len, rsp_len, ran);
+	struct timespec until = *at;
+
+	if (!ns)
+		return;
+	ns += (uint64_t)until.tv_nsec;
+	until.tv_sec += (time_t)(ns / 1000000000ULL);
+	until.tv_nsec = (long)(ns % 1000000000ULL);
+	/* EINTR: SIGTERM or SIGINT, the card is stopping: answer now */
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
 }

@@ -4,9 +4,9 @@
  * behind qemu's usb-ccid reader (ccid-card-passthru, VSCard protocol).
  *
  *   smchan-vcard --image FILE [--port N] [--host ADDR] [--log FILE]
- *                [--demo-log FILE]
+ *                [--demo-log FILE] [--latency MODEL]
  *   smchan-vcard --image FILE --vscard SOCKET [--control FIFO] [--log FILE]
- *                [--demo-log FILE]
+ *                [--demo-log FILE] [--latency MODEL]
  *   smchan-vcard --create --image FILE --mkey-file FILE|- [--suite S]
  *
  * Keys come from a file or stdin as hex text, never from argv.
@@ -41,8 +41,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: smchan-vcard --image FILE [--port N] [--host ADDR] [--log FILE]\n"
 		"                    [--demo-log FILE]   (demonstrations only)\n"
+		"                    [--latency t1|US|US,BPS]   (a real card's timing)\n"
 		"       smchan-vcard --image FILE --vscard SOCKET [--control FIFO] [--log FILE]\n"
-		"                    [--demo-log FILE]\n"
+		"                    [--demo-log FILE] [--latency t1|US|US,BPS]\n"
 		"       smchan-vcard --create --image FILE --mkey-file FILE|- [--suite aes128|aes256]\n"
 		"       smchan-vcard --help | --version\n");
 }
@@ -165,6 +166,7 @@ int main(int argc, char **argv)
 		{ "demo-log", required_argument, NULL, 'D' },
 		{ "vscard", required_argument, NULL, 'S' },
 		{ "control", required_argument, NULL, 'C' },
+		{ "latency", required_argument, NULL, 'L' },
 		{ "create", no_argument, NULL, 'c' },
 		{ "mkey-file", required_argument, NULL, 'k' },
 		{ "suite", required_argument, NULL, 's' },
@@ -175,7 +177,7 @@ int main(int argc, char **argv)
 	struct where w = { .host = "127.0.0.1", .port = 35963 };
 	const char *image = NULL, *log = NULL, *demo = NULL;
 	const char *mkey_file = NULL, *suite = NULL;
-	int opt, do_create = 0, vpcd_opts = 0;
+	int opt, do_create = 0, vpcd_opts = 0, latency = 0;
 	char *end;
 	long v;
 
@@ -206,6 +208,14 @@ int main(int argc, char **argv)
 		case 'l':
 			log = optarg;
 			break;
+		case 'L':
+			if (frontend_timing_parse(optarg, &vcard_timing)) {
+				fprintf(stderr, "smchan-vcard: Invalid latency model: `%s' (t1, US or US,BPS)\n",
+					optarg);
+				return 2;
+			}
+			latency = 1;
+			break;
 		case 'D':
 			demo = optarg;
 			break;
@@ -234,7 +244,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || !image || (do_create && !mkey_file) ||
-	    (!do_create && (mkey_file || suite)) || (do_create && demo) ||
+	    (!do_create && (mkey_file || suite)) || (do_create && (demo || latency)) ||
 	    (w.vscard && (vpcd_opts || do_create || !*w.vscard)) ||
 	    (w.control && (!w.vscard || !*w.control))) {
 		usage(stderr);

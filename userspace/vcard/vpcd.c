@@ -108,6 +108,7 @@ static void serve_connection(struct vcard *c, int fd, FILE *log,
 			     volatile sig_atomic_t *stop, uint64_t *count,
 			     uint8_t *cmd, uint8_t *rsp, uint8_t *frame)
 {
+	struct timespec at;
 	uint8_t hdr[2];
 	size_t len, rlen;
 
@@ -115,6 +116,7 @@ static void serve_connection(struct vcard *c, int fd, FILE *log,
 		len = (size_t)hdr[0] << 8 | hdr[1];
 		if (len && !read_full(fd, cmd, len))
 			break;
+		frontend_arrived(&at);
 		if (len == 1) {
 			switch (cmd[0]) {
 			case 0x00:	/* power off */
@@ -133,6 +135,7 @@ static void serve_connection(struct vcard *c, int fd, FILE *log,
 			continue;
 		}
 		rlen = frontend_apdu(c, cmd, len, rsp, log, count);
+		frontend_wait(&at, len, rlen, 1);	/* --latency */
 		if (send_frame(fd, rsp, rlen, frame))
 			return;
 	}

@@ -321,8 +321,10 @@ static const char *on_message(struct vs *v, uint32_t type, uint32_t reader,
 			      uint8_t *p, uint32_t len)
 {
 	uint8_t out[OUT_MAX];
+	struct timespec at;
 	VSCMsgInit init;
 	VSCMsgError err;
+	uint64_t ran;
 	size_t n;
 
 	switch (type) {
@@ -353,7 +355,12 @@ static const char *on_message(struct vs *v, uint32_t type, uint32_t reader,
 			vslog(v, "apdu while removed: error");
 			send_msg(v, VSC_Error, reader, &err, sizeof(err));
 		} else {
+			frontend_arrived(&at);
+			ran = v->count;
 			n = t0_command(v, p, len, out);
+			/* --latency: a T=0 piece served from what is kept
+			 * costs its transfer only */
+			frontend_wait(&at, len, n, v->count != ran);
 			send_msg(v, VSC_APDU, reader, out, n);
 			explicit_bzero(out, n);
 		}
