@@ -10,12 +10,17 @@
 #   slot "Virtual PCD C 00 00" card c  <- smchan-bench, plain commands    (C)
 #
 # B and C need a card each: a plain command ends a card's session.  Then
-# userspace/tests/bench.c measures A, B, C interleaved, once per mode.
-# Then, outside the measurement, where A's time goes: the relay's own
-# clock (SMCHAN_RELAY_STATS) and strace -c of the relay.
+# userspace/tests/bench.c measures A, B, C interleaved, once per card
+# model, mode and data size: the cards instant, then all three with
+# smchan-vcard --latency t1 (a T=1 card at 445 kbit/s); ratchet and xor;
+# 0, 16, 128, 255 and 1,024 (extended) bytes.  Then, outside the
+# measurement and with instant cards, where A's time goes: the relay's
+# own clock (SMCHAN_RELAY_STATS) and strace -c of the relay.
 #
 # Environment: SMCHAN_BENCH_N (default 1000), SMCHAN_BENCH_WARMUP (100),
-# SMCHAN_BENCH_MODES ("ratchet xor"), SMCHAN_BENCH_RELAY (relay options,
+# SMCHAN_BENCH_MODES ("ratchet xor"), SMCHAN_BENCH_SIZES ("0 16 128 255
+# 1024"), SMCHAN_BENCH_CARDS ("instant t1": instant, or a --latency
+# MODEL of smchan-vcard(1)), SMCHAN_BENCH_RELAY (relay options,
 # e.g. --shared), SMCHAN_BENCH_RELAY_BIN (the smchanctl that relays, for
 # before/after figures), SMCHAN_BENCH_OUT (results file), SMCHAN_BENCH_TAG,
 # SMCHAN_BENCH_PROFILE (0: skip the breakdown).
@@ -25,6 +30,8 @@ top=${SMCHAN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 N=${SMCHAN_BENCH_N:-1000}
 W=${SMCHAN_BENCH_WARMUP:-100}
 MODES=${SMCHAN_BENCH_MODES:-ratchet xor}
+SIZES=${SMCHAN_BENCH_SIZES:-0 16 128 255 1024}
+CARDS=${SMCHAN_BENCH_CARDS:-instant t1}
 OUT=${SMCHAN_BENCH_OUT:-$R_TMP/results.txt}
 TAG=${SMCHAN_BENCH_TAG:-uml}
 trap relay_cleanup EXIT
@@ -60,7 +67,7 @@ switches() {
 has_card() { smchan-bench -l 2>/dev/null | grep -qx "$1"; }
 
 {
-	echo "# $TAG $(date -u +%FT%TZ) N=$N warmup=$W relay=${SMCHAN_BENCH_RELAY:-default}"
+	echo "# $TAG $(date -u +%FT%TZ) N=$N warmup=$W relay=${SMCHAN_BENCH_RELAY:-default} cards=\"$CARDS\" modes=\"$MODES\" sizes=\"$SIZES\""
 	echo "# UML $(uname -r), $(nproc) CPU; ${SMCHAN_BENCH_HOST:-}"
 } >>"$OUT"
 start_pcscd3
@@ -68,6 +75,23 @@ for c in a b c; do new_card "$c" 16; done
 start_card a 0
 start_card b 1
 start_card c 2
+CARD_MODEL=instant
+# use_cards MODEL: the three cards restarted as instant cards or with
+# smchan-vcard --latency MODEL (their images, and so MKEY, unchanged); the
+# relay sees card a go and come back, and A's channel starts a new session.
+use_cards() {
+	local c
+	[ "$1" != "$CARD_MODEL" ] || return 0
+	for c in a b c; do remove_card "$c"; done
+	wait_for 10 grep -q 'a: card removed' "$R_TMP/relay.log" || :
+	local opt=()
+	[ "$1" = instant ] || opt=(--latency "$1")
+	start_card a 0 "${opt[@]}"
+	start_card b 1 "${opt[@]}"
+	start_card c 2 "${opt[@]}"
+	CARD_MODEL=$1
+	ready a
+}
 # bench_relay 0|1: the relay, with its own clock (SMCHAN_RELAY_STATS) or
 # without (its clock_gettime calls are system calls in UML: not while
 # measuring).
@@ -84,15 +108,28 @@ ready a
 RB="Virtual PCD 00 01" RC="Virtual PCD C 00 00"
 wait_for 20 has_card "$RC" || rfail "no reader \`$RC' ($(smchan-bench -l 2>&1 | tr '\n' ';'))"
 rc=0
-for mode in $MODES; do
-	smchanctl channel set a mode "$mode" || rfail "channel set mode $mode"
-	smchanctl apdu a 00A4000C023F00 >/dev/null || rfail "first command in $mode"
-	rsay "mode $mode: A, B, C interleaved, $N each after $W warm-up"
-	smchan-bench -a a -b "$RB" -k "$R_TMP/b.key" -c "$RC" -m "$mode" -n "$N" -w "$W" \
-		-o "$OUT" -t "$TAG-$mode" || rc=1
+for card in $CARDS; do
+	use_cards "$card"
+	for mode in $MODES; do
+		smchanctl channel set a mode "$mode" || rfail "channel set mode $mode"
+		smchanctl apdu a 00A4000C023F00 >/dev/null || rfail "first command in $mode"
+		for size in $SIZES; do
+			rsay "card $card, mode $mode, $size bytes: A, B, C interleaved, $N each after $W warm-up"
+			if ! smchan-bench -a a -b "$RB" -k "$R_TMP/b.key" -c "$RC" -m "$mode" \
+				-n "$N" -w "$W" -s "$size" -o "$OUT" \
+				-t "run=$TAG card=$card mode=$mode" 2>"$R_TMP/bench.err"; then
+				rc=1
+				echo "run=$TAG card=$card mode=$mode size=$size FAILED: $(tail -n 1 "$R_TMP/bench.err")" |
+					tee -a "$OUT"
+				# a failure may leave A's session broken: a fresh one
+				smchanctl apdu a 00A4000C023F00 >/dev/null 2>&1 || :
+			fi
+		done
+	done
 done
 
-if [ "${SMCHAN_BENCH_PROFILE:-1}" != 0 ] && [ $rc = 0 ]; then
+if [ "${SMCHAN_BENCH_PROFILE:-1}" != 0 ]; then
+	use_cards instant
 	P=$((N < 500 ? N : 500))
 	smchanctl channel set a mode ratchet
 	stop_relay

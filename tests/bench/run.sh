@@ -5,9 +5,13 @@
 # build/bench/results-<time>.txt, the summary lines on the terminal.
 # Documentation/performance.rst says what is measured and how.
 #
-# Environment: SMCHAN_BENCH_N (commands per variant, default 1000; e.g. 50
-# for a smoke run), SMCHAN_BENCH_REPEAT (runs, default 1), and what
-# tests/bench/bench.sh reads (SMCHAN_BENCH_MODES, SMCHAN_BENCH_RELAY...).
+# Environment: SMCHAN_BENCH_N (commands per variant and case, default
+# 1000; e.g. 50 for a smoke run), SMCHAN_BENCH_REPEAT (runs, each in a
+# fresh UML, default 1), and what tests/bench/bench.sh reads
+# (SMCHAN_BENCH_MODES, SMCHAN_BENCH_SIZES, SMCHAN_BENCH_CARDS,
+# SMCHAN_BENCH_RELAY...).  At the end, tests/bench/summary.sh's table over
+# the runs (medians, and the ratios' spread) goes to the terminal and to
+# the results file.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$top/build/bench"
@@ -27,7 +31,9 @@ for i in $(seq "${SMCHAN_BENCH_REPEAT:-1}"); do
 	SMCHAN_BENCH_TAG=${SMCHAN_BENCH_TAG:-uml}-$i \
 		"$top/tests/uml-run" --timeout 1800 -- "$top/tests/bench/bench.sh" >>"$log" 2>&1 || rc=1
 done
-grep -v '^#   ' "$SMCHAN_BENCH_OUT" 2>/dev/null
+grep -E '^# |FAILED' "$SMCHAN_BENCH_OUT" 2>/dev/null | grep -v '^#   '
+summary=$("$top/tests/bench/summary.sh" "$SMCHAN_BENCH_OUT" 2>&1)
+echo "$summary" | tee -a "$SMCHAN_BENCH_OUT"
 [ $rc = 0 ] || { echo "bench: FAILED; log in $log" >&2; tail -n 15 "$log" >&2; }
 echo "bench: results in $SMCHAN_BENCH_OUT (log: $log)"
 exit $rc

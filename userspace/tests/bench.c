@@ -8,9 +8,11 @@
  *                [-n N] [-w WARMUP] [-s SIZE] [-o FILE] [-t TAG]
  *   smchan-bench -l
  *
- * Three variants of one command, READ BINARY of SIZE bytes (default 16)
- * at offset 0 of EF 0101 (free access, so that
- * the plain variant may read it too), measured interleaved: A, B, C, A, B, C...
+ * Three variants of one command, READ BINARY of SIZE bytes (default 16;
+ * 1 to 256 short, 257 to 4096 extended) at offset 0 of EF 0102 (4,096
+ * bytes of free access, so that the plain variant may read it too), or
+ * for SIZE 0 the command without data back, SELECT FILE 0102 with P2 0C,
+ * measured interleaved: A, B, C, A, B, C...
  *   A  through /dev/smchan on CHANNEL (the kernel protects it, the relay
  *      carries it to the card);
  *   B  the same protocol in this process: the terminal of terminal.c over
@@ -21,11 +23,17 @@
  *      session, so B and C cannot share a card.
  * Each variant first selects the file (A and B protected) and runs WARMUP
  * commands (default 100) that are not counted.  Every answer is checked
- * (SW 9000 and SIZE data bytes).  Latency is CLOCK_MONOTONIC around the
- * whole call.  Prints, and appends to FILE, one line per variant:
- *   TAG VARIANT n=N median= p90= p99= mean= min= max= (microseconds)
- * and the rate ratios A/C, B/C and A/B (median of C over median of A, and
- * so on: 1.0 is "as fast as the other", 0.5 "half its rate").
+ * (SW 9000 and SIZE data bytes, and for SIZE > 0 the file's content).
+ * Latency is CLOCK_MONOTONIC around the whole call.  Prints, and appends
+ * to FILE, one line per variant:
+ *   TAG size=SIZE VARIANT n=N median= p90= p99= mean= min= max=
+ *       cmd/s= B/s=
+ * (latencies in microseconds; cmd/s is the throughput of commands sent
+ * one after the other, N over their total time; B/s is SIZE times that),
+ * then the rate ratios:
+ *   TAG size=SIZE ratio A/C= B/C= A/B=
+ * (median of C over median of A, and so on: 1.0 is "as fast as the
+ * other", 0.5 "half its rate").
  * -l lists the PC/SC readers.
  */
 #include <errno.h>
@@ -224,6 +232,9 @@ static void check(int v, size_t n, const uint8_t *out, size_t want)
 	if (n != want + 2 || out[n - 2] != 0x90 || out[n - 1] != 0x00)
 		die("%s: answer of %zu bytes, SW %02X%02X (wanted %zu bytes and 9000)",
 		    vname[v], n, n >= 2 ? out[n - 2] : 0, n >= 2 ? out[n - 1] : 0, want + 2);
+	/* EF 0102: byte i is i mod 256; the first and the last */
+	if (want && (out[0] != 0 || out[want - 1] != (uint8_t)(want - 1)))
+		die("%s: wrong data (%02X ... %02X)", vname[v], out[0], out[want - 1]);
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -259,8 +270,9 @@ int main(int argc, char **argv)
 	const char *chan = NULL, *rb = NULL, *keyfile = NULL, *rc = NULL;
 	const char *file = NULL, *tag = "bench", *mname = "ratchet";
 	long n = 1000, warm = 100, size = 16;
-	uint8_t sel[7] = { 0x00, 0xA4, 0x00, 0x0C, 0x02, 0x01, 0x01 };
+	uint8_t sel[7] = { 0x00, 0xA4, 0x00, 0x0C, 0x02, 0x01, 0x02 };
 	uint8_t rb16[7] = { 0x00, 0xB0, 0x00, 0x00 };
+	const uint8_t *cmd;
 	size_t rlen, got;
 	double *s[NV], t0, med[NV];
 	struct smchan_attach at;
@@ -293,14 +305,26 @@ int main(int argc, char **argv)
 		list_readers();
 		return 0;
 	}
-	if (!chan || !rb || !keyfile || !rc || n < 1 || warm < 0 || size < 1 || size > 255 ||
+	if (!chan || !rb || !keyfile || !rc || n < 1 || warm < 0 || size < 0 || size > 4096 ||
 	    strlen(chan) >= sizeof(at.name)) {
-		fprintf(stderr, "usage: smchan-bench -a CHANNEL -b READER -k KEYFILE -c READER [-m ratchet|xor] [-n N] [-w WARMUP] [-s 1..255] [-o FILE] [-t TAG]\n");
+		fprintf(stderr, "usage: smchan-bench -a CHANNEL -b READER -k KEYFILE -c READER [-m ratchet|xor] [-n N] [-w WARMUP] [-s 0..4096] [-o FILE] [-t TAG]\n");
 		return 2;
 	}
 	mode = !strcmp(mname, "xor") ? VC_XOR : VC_RATCHET;
-	rb16[4] = (uint8_t)size;
-	rlen = 5;
+	if (!size) {			/* no data back: SELECT again */
+		cmd = sel;
+		rlen = sizeof(sel);
+	} else if (size <= 256) {	/* short Le (00: 256) */
+		rb16[4] = (uint8_t)size;
+		cmd = rb16;
+		rlen = 5;
+	} else {			/* extended Le: 00 Le1 Le2 */
+		rb16[4] = 0;
+		rb16[5] = (uint8_t)(size >> 8);
+		rb16[6] = (uint8_t)size;
+		cmd = rb16;
+		rlen = 7;
+	}
 
 	fa = open(getenv("SMCHAN_DEVICE") ? getenv("SMCHAN_DEVICE") : "/dev/smchan",
 		  O_RDWR | O_CLOEXEC);
@@ -319,15 +343,15 @@ int main(int argc, char **argv)
 			die("out of memory");
 		got = run(v, sel, sizeof(sel), out);
 		if (got != 2 || out[0] != 0x90)
-			die("%s: SELECT FILE 0101 failed", vname[v]);
+			die("%s: SELECT FILE 0102 failed", vname[v]);
 	}
 	for (i = 0; i < warm; i++)
 		for (v = 0; v < NV; v++)
-			check(v, run(v, rb16, rlen, out), out, (size_t)size);
+			check(v, run(v, cmd, rlen, out), out, (size_t)size);
 	for (i = 0; i < n; i++)
 		for (v = 0; v < NV; v++) {
 			t0 = now_us();
-			got = run(v, rb16, rlen, out);
+			got = run(v, cmd, rlen, out);
 			s[v][i] = now_us() - t0;
 			check(v, got, out, (size_t)size);
 		}
@@ -337,28 +361,26 @@ int main(int argc, char **argv)
 		die("Unable to open `%s': %s", file, strerror(errno));
 	for (v = 0; v < NV; v++) {
 		double sum = 0;
-		char line[256];
+		char line[512];
 
 		for (i = 0; i < n; i++)
 			sum += s[v][i];
 		qsort(s[v], (size_t)n, sizeof(double), cmp_d);
 		med[v] = pct(s[v], (size_t)n, 0.5);
 		snprintf(line, sizeof(line),
-			 "%s %s n=%ld median=%.0f p90=%.0f p99=%.0f mean=%.0f min=%.0f max=%.0f\n",
-			 tag, vname[v], n, med[v], pct(s[v], (size_t)n, 0.9),
-			 pct(s[v], (size_t)n, 0.99), sum / (double)n, s[v][0], s[v][n - 1]);
+			 "%s size=%ld %s n=%ld median=%.0f p90=%.0f p99=%.0f mean=%.0f min=%.0f max=%.0f cmd/s=%.0f B/s=%.0f\n",
+			 tag, size, vname[v], n, med[v], pct(s[v], (size_t)n, 0.9),
+			 pct(s[v], (size_t)n, 0.99), sum / (double)n, s[v][0], s[v][n - 1],
+			 1e6 * (double)n / sum, 1e6 * (double)n * (double)size / sum);
 		fputs(line, stdout);
 		if (f)
 			fputs(line, f);
 	}
-	for (v = 0; v < 2; v++) {
-		char line[160];
+	{
+		char line[256];
 
-		snprintf(line, sizeof(line), "%s ratio %s/C=%.2f%s", tag, vname[v],
-			 med[VC] / med[v], v == VA ? "" : "\n");
-		if (v == VA)
-			snprintf(line + strlen(line), sizeof(line) - strlen(line),
-				 " A/B=%.2f\n", med[VB] / med[VA]);
+		snprintf(line, sizeof(line), "%s size=%ld ratio A/C=%.3f B/C=%.3f A/B=%.3f\n",
+			 tag, size, med[VC] / med[VA], med[VC] / med[VB], med[VB] / med[VA]);
 		fputs(line, stdout);
 		if (f)
 			fputs(line, f);
