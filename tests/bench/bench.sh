@@ -12,13 +12,13 @@
 # B and C need a card each: a plain command ends a card's session.  Then
 # userspace/tests/bench.c measures A, B, C interleaved, once per card
 # model, mode and data size: the cards instant, then all three with
-# smchan-vcard --latency t1 (a T=1 card at 445 kbit/s); ratchet and xor;
+# smchan-vcard --latency t1 (a T=1 card at 445 kbit/s); the four modes;
 # 0, 16, 128, 255 and 1,024 (extended) bytes.  Then, outside the
 # measurement and with instant cards, where A's time goes: the relay's
 # own clock (SMCHAN_RELAY_STATS) and strace -c of the relay.
 #
 # Environment: SMCHAN_BENCH_N (default 1000), SMCHAN_BENCH_WARMUP (100),
-# SMCHAN_BENCH_MODES ("ratchet xor"), SMCHAN_BENCH_SIZES ("0 16 128 255
+# SMCHAN_BENCH_MODES ("ratchet xor list opkey"), SMCHAN_BENCH_SIZES ("0 16 128 255
 # 1024"), SMCHAN_BENCH_CARDS ("instant t1": instant, or a --latency
 # MODEL of smchan-vcard(1)), SMCHAN_BENCH_RELAY (relay options,
 # e.g. --shared), SMCHAN_BENCH_RELAY_BIN (the smchanctl that relays, for
@@ -29,7 +29,7 @@ top=${SMCHAN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/relay/lib.sh"
 N=${SMCHAN_BENCH_N:-1000}
 W=${SMCHAN_BENCH_WARMUP:-100}
-MODES=${SMCHAN_BENCH_MODES:-ratchet xor}
+MODES=${SMCHAN_BENCH_MODES:-ratchet xor list opkey}
 SIZES=${SMCHAN_BENCH_SIZES:-0 16 128 255 1024}
 CARDS=${SMCHAN_BENCH_CARDS:-instant t1}
 OUT=${SMCHAN_BENCH_OUT:-$R_TMP/results.txt}

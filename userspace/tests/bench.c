@@ -17,7 +17,9 @@
  *      carries it to the card);
  *   B  the same protocol in this process: the terminal of terminal.c over
  *      SCardTransmit to READER (its card's master key in KEYFILE), session
- *      mode MODE (ratchet or xor; the channel's mode should match);
+ *      mode MODE (ratchet, xor, list or opkey, the last two with a group of
+ *      18 keys, smchanctl's default, and a selector drawn at random as the
+ *      kernel draws it; the channel's mode should match);
  *   C  the plain command over SCardTransmit to a third card in READER
  *      (-c): the floor of this stack.  A plain command ends a card's
  *      session, so B and C cannot share a card.
@@ -132,12 +134,14 @@ static size_t xmit_chain(struct pcsc *p, const uint8_t *apdu, size_t len)
 
 static struct term tm;
 static struct pcsc pb;
+static unsigned int group_n = 2;	/* keys sent: 2, or list/opkey's group */
+static int sel_mode;
 
 static void b_init(const char *reader, const char *keyfile, uint8_t mode)
 {
 	static uint8_t apdu[2048];
 	uint8_t gc[5] = { 0x00, 0x84, 0x00, 0x00, 0x10 }, rc[16], rt[16];
-	uint8_t mkey[32], keys[2 * VC_MAX_KEY];
+	uint8_t mkey[32], keys[VC_MAX_GROUP * VC_MAX_KEY];
 	const char *why;
 	size_t klen, n, i;
 	int err;
@@ -153,11 +157,13 @@ static void b_init(const char *reader, const char *keyfile, uint8_t mode)
 	srand((unsigned int)time(NULL) ^ (unsigned int)getpid());
 	for (i = 0; i < 16; i++)
 		rt[i] = (uint8_t)rand();
-	for (i = 0; i < 2 * klen; i++)
+	sel_mode = mode == VC_LIST || mode == VC_OPKEY;
+	group_n = sel_mode ? 18 : 2;
+	for (i = 0; i < group_n * klen; i++)
 		keys[i] = (uint8_t)rand();
-	keys[0] |= 1;
-	keys[klen] |= 2;
-	n = term_init(&tm, mode, mkey, klen, rc, rt, keys, 2, 0, apdu, NULL);
+	for (i = 0; i < group_n; i++)		/* none all zero */
+		keys[i * klen] |= (uint8_t)(1 + i);
+	n = term_init(&tm, mode, mkey, klen, rc, rt, keys, group_n, 0, apdu, NULL);
 	n = xmit(&pb, apdu, n);
 	why = term_check_cc(&tm, rsp, n);
 	if (why)
@@ -171,8 +177,17 @@ static size_t b_command(const uint8_t *plain, size_t len, uint8_t *out)
 	static uint8_t papdu[70000];
 	const char *why;
 	size_t alen, n, olen;
+	unsigned int sel;
 
-	alen = term_protect(&tm, plain, len, -1, papdu, NULL);
+	if (sel_mode) {
+		/* uniform over the group; in opkey a selector that would give
+		 * an all-zero key is refused: then the first acceptable one */
+		alen = term_protect(&tm, plain, len, rand() % (int)group_n, papdu, NULL);
+		for (sel = 0; !alen && sel < group_n; sel++)
+			alen = term_protect(&tm, plain, len, (int)sel, papdu, NULL);
+	} else {
+		alen = term_protect(&tm, plain, len, -1, papdu, NULL);
+	}
 	if (!alen)
 		die("the terminal refused the command");
 	n = xmit_chain(&pb, papdu, alen);
@@ -307,10 +322,15 @@ int main(int argc, char **argv)
 	}
 	if (!chan || !rb || !keyfile || !rc || n < 1 || warm < 0 || size < 0 || size > 4096 ||
 	    strlen(chan) >= sizeof(at.name)) {
-		fprintf(stderr, "usage: smchan-bench -a CHANNEL -b READER -k KEYFILE -c READER [-m ratchet|xor] [-n N] [-w WARMUP] [-s 0..4096] [-o FILE] [-t TAG]\n");
+		fprintf(stderr, "usage: smchan-bench -a CHANNEL -b READER -k KEYFILE -c READER [-m ratchet|xor|list|opkey] [-n N] [-w WARMUP] [-s 0..4096] [-o FILE] [-t TAG]\n");
 		return 2;
 	}
-	mode = !strcmp(mname, "xor") ? VC_XOR : VC_RATCHET;
+	mode = !strcmp(mname, "xor") ? VC_XOR : !strcmp(mname, "list") ? VC_LIST :
+	       !strcmp(mname, "opkey") ? VC_OPKEY : VC_RATCHET;
+	if (mode == VC_RATCHET && strcmp(mname, "ratchet")) {
+		fprintf(stderr, "smchan-bench: Invalid mode: `%s' (ratchet, xor, list or opkey)\n", mname);
+		return 2;
+	}
 	if (!size) {			/* no data back: SELECT again */
 		cmd = sel;
 		rlen = sizeof(sel);
