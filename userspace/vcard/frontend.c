@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,17 +151,62 @@ void frontend_arrived(struct timespec *at)
 	clock_gettime(CLOCK_MONOTONIC, at);
 }
 
+static int64_t ns_of(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+/*
+ * The kernel's timer granularity: 1 ns with high-resolution timers; a
+ * whole tick without them (10 ms in the UML kernel that make bench boots,
+ * CONFIG_HZ=100), where every sleep ends on a tick.
+ */
+static int64_t timer_res(void)
+{
+	static int64_t res = -1;
+	struct timespec r;
+
+	if (res < 0)
+		res = clock_getres(CLOCK_MONOTONIC, &r) ? 0 : ns_of(&r);
+	return res;
+}
+
 void frontend_wait(const struct timespec *at, size_t cmd_len, size_t rsp_len,
 		   int ran)
 {
 	uint64_t ns = frontend_timing_ns(&vcard_timing, cmd_len, rsp_len, ran);
-	struct timespec until = *at;
+	int64_t until, left, res = timer_res();
+	struct timespec t;
 
 	if (!ns)
 		return;
-	ns += (uint64_t)until.tv_nsec;
-	until.tv_sec += (time_t)(ns / 1000000000ULL);
-	until.tv_nsec = (long)(ns % 1000000000ULL);
-	/* EINTR: SIGTERM or SIGINT, the card is stopping: answer now */
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
+	until = ns_of(at) + (int64_t)ns;
+	if (res <= 1000) {
+		t.tv_sec = (time_t)(until / 1000000000LL);
+		t.tv_nsec = (long)(until % 1000000000LL);
+		/* EINTR: SIGTERM or SIGINT, the card is stopping: answer now */
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
+		return;
+	}
+	/*
+	 * Coarse timers: sleeping would end on a tick, up to a tick late.
+	 * Sleep while more than two ticks are left, then give the processor
+	 * to whoever wants it until the time has come: everyone else waits
+	 * for this answer, so the loop only takes time nobody uses.
+	 */
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = until - ns_of(&t);
+		if (left <= 0)
+			return;
+		if (left > 2 * res) {
+			left -= 2 * res;
+			t.tv_sec = (time_t)(left / 1000000000LL);
+			t.tv_nsec = (long)(left % 1000000000LL);
+			if (nanosleep(&t, NULL) && errno == EINTR)
+				return;		/* stopping */
+			continue;
+		}
+		sched_yield();
+	}
 }
