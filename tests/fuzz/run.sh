@@ -4,7 +4,11 @@
 # run.sh check|long [TARGET...]: the fuzz passes of tests/fuzz/Makefile
 # (targets: sm card ctl nl; the binaries must be built).
 #
-# check: every input under regress/TARGET/ is replayed once, then a short
+# check: every input under regress/TARGET/ is replayed once (known-*: a
+#   bug found by fuzzing and not fixed yet, replayed with SMCHAN_FUZZ_KNOWN=1
+#   and expected to crash: it is reported on every run, counts neither as
+#   passed nor as failed, and is reported as fixed when it stops crashing),
+#   then a short
 #   fixed-seed pass (-seed=1 -runs=N from the seeds alone, into an empty
 #   corpus, so every run does the same work). One result line per target,
 #   "fuzz/TARGET PASSED FAILED 0", appended to $SMCHAN_RESULTS when it is
@@ -69,6 +73,17 @@ for t in $targets; do
 		p=0 f=0 start=$SECONDS
 		for r in "$here"/regress/"$t"/*; do
 			[ -f "$r" ] || continue
+			case ${r##*/} in
+			known-*)
+				if SMCHAN_FUZZ_KNOWN=1 "$bin" -artifact_prefix="$B/known-" "$r" \
+					>"$B/logs/known-$t.log" 2>&1; then
+					echo "  FUZZ   fuzz/$t: ${r#"$top"/} no longer crashes: fixed? make it a plain regression input"
+				else
+					echo "  KNOWN  fuzz/$t: unfixed bug, ${r#"$top"/} (Documentation/reliability.rst)"
+				fi
+				continue
+				;;
+			esac
 			if "$bin" -artifact_prefix="$art" "$r" >"$B/logs/regress-$t.log" 2>&1; then
 				p=$((p + 1))
 			else
