@@ -236,6 +236,20 @@ def main():
                                           [p for r in rsps for p in chain(r)]))
         for flags, x in ((4, 3), (4, 17), (8, 1), (16, 0), (17, 0)):
             sm.append(bytes([i, flags, x]) + msgs(apdus if not flags & 1 else rsps))
+        # Loopback (sm-fuzz.c flag 0x20): plain commands of every shape,
+        # then one touched pair: a command, a response, a replay.
+        lb = lambda op, pos, cla, ins, p1, p2, ne, data=b'': msgs([bytes(
+            [op, pos >> 8, pos & 255, 1 << (pos % 8), cla, ins, p1, p2, ne >> 8, ne & 255]) + data])
+        plain = (lb(0, 0, 0x00, 0xa4, 0x00, 0x0c, 0, b'\x01\x01') +
+                 lb(0, 0, 0x00, 0xb0, 0x00, 0x00, 16) +
+                 lb(0, 0, 0x00, 0xd6, 0x00, 0x00, 0, bytes(range(256)) * 2) +
+                 lb(0, 0, 0x80, 0xca, 0x9f, 0x7f, 0xffff, b'abc' * 30) +
+                 lb(0, 0, 0x13, 0xb0, 0x00, 0x10, 256, bytes(255)) +
+                 lb(0, 0, 0x00, 0xb0, 0x90, 0x00, 0x0101, b'\x55' * 300))
+        for tail in (b'', lb(1, 9, 0, 0xb0, 0, 0, 8, b'x'), lb(2, 3, 0, 0xb0, 0, 0, 8, b'y'),
+                     lb(3, 0, 0, 0xb0, 0, 0, 8, b'z')):
+            sm.append(bytes([i, 0x20, 0]) + plain + tail)
+        sm.append(bytes([i, 0x60, 3]) + plain)
         # The card: GET CHALLENGE (RC from the vector), INITIALIZE SESSION,
         # the pairs, each long answer fetched with GET RESPONSE.
         cmds = [h('0084000010'), init]

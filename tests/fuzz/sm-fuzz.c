@@ -20,10 +20,21 @@
  *             (smchan_sm_protect_command()); the messages are the pieces of
  *             the response (smchan_chain_feed(), 61 xx chaining), then
  *             smchan_sm_unprotect_response()
+ *   bit 5 (loopback): both roles at once, a terminal and a card engine in
+ *   the vector's session; each message is OP POS_hi POS_lo XOR, then a plain
+ *   command (CLA & 0x93, INS, P1, P2, Ne_hi Ne_lo (FFFF: 65536), data) that
+ *   the terminal protects, the card checks and answers (its data back, SW =
+ *   P1 P2), and the terminal verifies; OP % 4: 1 flips bits of the
+ *   protected command (byte POS, XOR), 2 of the protected response, 3 sends
+ *   the card the previous protected command again (a replay); bit 6: the
+ *   terminal's rekey limit is X
  * Oracles besides the sanitizers: parse/encode of an APDU round-trips; a
  * command or response the engine accepts in pair n is the vector's (no
  * forgery gets through); a failure ends the session and wipes every key;
- * without faults, protected bytes equal the vector's.
+ * without faults, protected bytes equal the vector's; in loopback, every
+ * untouched pair goes through with the same command and answer on both
+ * sides and the same next key, a touched one is either refused (and both
+ * sessions end) or is exactly the untouched one, and a replay is refused.
  */
 #include <stdio.h>
 #include "../../kernel/sm.h"
@@ -382,6 +393,102 @@ static bool term_step(struct smchan_sm *sm, const struct sessv *s, bool small,
 	return sm->established;
 }
 
+/* Loopback: terminal @t and card @c in the same session (see the top). */
+static void loopback(struct smchan_sm *t, struct smchan_sm *c, struct input *in)
+{
+	struct smchan_apdu plain, prot, got;
+	u8 *msg, *cmd, *rsp, *out, *data, *prev = NULL, sel, x;
+	size_t len, plen = 0, want;
+	int n, m, r, op;
+	unsigned int pos;
+	bool replay;
+
+	while (t->established && (msg = next_msg(in, &len))) {
+		if (len < 10) {
+			free(msg);
+			break;
+		}
+		op = msg[0] % 4;
+		pos = get_unaligned_be16(msg + 1);
+		x = msg[3] ? msg[3] : 1;
+		plain = (struct smchan_apdu){ .cla = msg[4] & 0x93, .ins = msg[5],
+			.p1 = msg[6], .p2 = msg[7], .ne = get_unaligned_be16(msg + 8),
+			.data = len > 10 ? msg + 10 : NULL, .nc = len - 10 };
+		if (plain.ne == 0xffff)
+			plain.ne = 65536;
+		if (smchan_sm_draw_selector(t, &sel)) {
+			check_ended(t);
+			free(msg);
+			break;
+		}
+		cmd = malloc(SMCHAN_PROT_APDU_MAX);
+		n = smchan_sm_protect_command(t, &plain, sel, cmd, SMCHAN_PROT_APDU_MAX);
+		if (n < 0) {	/* refused before sending: the session goes on */
+			CHECK(n == -EMSGSIZE && plain.nc + 1 > SMCHAN_DPRIME_MAX && t->established);
+			free(cmd);
+			free(msg);
+			continue;
+		}
+		if (op == 1)
+			cmd[pos % n] ^= x;
+		replay = op == 3 && prev;
+		if (replay) {
+			free(cmd);
+			cmd = prev;
+			n = plen;
+			prev = NULL;
+		}
+		data = malloc(DATA_SIZE);
+		r = parse(&prot, cmd, n) ? -1 :
+		    smchan_cla_class(prot.cla) != SMCHAN_CLA_PROTECTED ? -2 :
+		    smchan_sm_unprotect_command(c, &prot, &got, data, DATA_SIZE);
+		if (r != SMCHAN_SW_OK) {
+			/* Only a touched command or a replay is refused; the
+			 * card answers a bare status word, which ends both. */
+			CHECK(op == 1 || replay);
+			if (r >= 0)
+				check_ended(c);
+			out = malloc(SMCHAN_RESPONSE_MAX);
+			CHECK(smchan_sm_unprotect_response(t, (const u8 *)"\x69\x88", 2, out,
+							   SMCHAN_RESPONSE_MAX) == -ECONNRESET);
+			check_ended(t);
+			free(out);
+			free(data);
+			free(cmd);
+			free(msg);
+			break;
+		}
+		CHECK(!replay);		/* a replay never passes */
+		CHECK(same_apdu(&got, &plain));
+		rsp = malloc(SMCHAN_PROT_RSP_MAX);
+		m = smchan_sm_protect_response(c, got.data, got.nc, plain.p1 << 8 | plain.p2,
+					       got.ne, rsp, SMCHAN_PROT_RSP_MAX);
+		CHECK(m > 0);
+		if (op == 2)
+			rsp[pos % m] ^= x;
+		out = malloc(SMCHAN_RESPONSE_MAX);
+		r = smchan_sm_unprotect_response(t, rsp, m, out, SMCHAN_RESPONSE_MAX);
+		want = min(min((size_t)plain.nc, (size_t)plain.ne), (size_t)SMCHAN_RDATA_MAX);
+		if (r < 0) {
+			CHECK(op == 2);
+			check_ended(t);
+		} else {	/* the card's answer, untouched */
+			CHECK((size_t)r == want + 2 && (!want || !memcmp(out, plain.data, want)) &&
+			      out[want] == plain.p1 && out[want + 1] == plain.p2);
+			CHECK(!t->established || !c->established ||
+			      (t->n == c->n && !memcmp(t->k, c->k, t->klen)));
+		}
+		free(prev);
+		prev = cmd;
+		plen = n;
+		free(out);
+		free(rsp);
+		free(data);
+		free(msg);
+	}
+	free(prev);
+}
+
 static void run(const u8 *data, size_t size)
 {
 	const struct sessv *s;
@@ -407,6 +514,18 @@ static void run(const u8 *data, size_t size)
 
 	sm = alloc_sm();
 	CHECK(sm);
+	if (flags & 32) {	/* loopback: no faults, the vector's session */
+		struct smchan_sm *card = alloc_sm();
+
+		CHECK(card);
+		CHECK(term_init(sm, s, &in, false));
+		CHECK(card_init(card, s, s->init_apdu.p, s->init_apdu.len));
+		if (flags & 64)
+			sm->rekey_limit = x;
+		loopback(sm, card, &in);
+		smchan_sm_free(card);
+		goto out;
+	}
 	if (!from_input) {	/* the vector's session, checked byte for byte */
 		if (term)
 			CHECK(term_init(sm, s, &in, false));
