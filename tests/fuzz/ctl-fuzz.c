@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <sanitizer/common_interface_defs.h>
 #include "../../userspace/smchanctl/smchanctl.h"
 
 static struct smchan_nl *fuzz_open_nl(bool events)
@@ -71,6 +72,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(keydir, sizeof(keydir), "%s", dir);
 	snprintf(keypath, sizeof(keypath), "%s/key", dir);
 	atexit(cleanup);
+	__sanitizer_set_death_callback(cleanup);	/* a crash too */
 	setenv("SMCHAN_DEVICE", "/nonexistent/smchan", 1);
 	/* The program's own messages go nowhere; sanitizer reports and
 	 * libFuzzer's still go to file descriptor 2. */

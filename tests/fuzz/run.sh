@@ -16,7 +16,8 @@
 # long: SMCHAN_FUZZ_RUNS executions per target (default 10,000,000) into
 #   the kept corpus build/fuzz/corpus/TARGET, SMCHAN_FUZZ_JOBS processes
 #   (default 1; with J > 1, -jobs=J -workers=J, each RUNS/J executions),
-#   SMCHAN_FUZZ_SEED (default 0: libFuzzer draws one). Prints the
+#   SMCHAN_FUZZ_SEED (default 0: libFuzzer draws one), SMCHAN_FUZZ_TIME
+#   (seconds: stop there even if the executions are not done). Prints the
 #   executions, time, exec/s, cov and ft of each target.
 #
 # A crash leaves its input in build/fuzz/artifacts/TARGET/ and the log in
@@ -112,16 +113,17 @@ for t in $targets; do
 	long)
 		runs=${SMCHAN_FUZZ_RUNS:-10000000}
 		jobs=${SMCHAN_FUZZ_JOBS:-1}
+		tmax=${SMCHAN_FUZZ_TIME:-0}
 		mkdir -p "$B/corpus/$t" "$B/logs/long-$t"
 		rm -f "$B/logs/long-$t"/*.log
 		start=$SECONDS
 		if [ "$jobs" -gt 1 ]; then
 			(cd "$B/logs/long-$t" && "$bin" -jobs="$jobs" -workers="$jobs" \
-				-runs=$((runs / jobs)) -seed="${SMCHAN_FUZZ_SEED:-0}" \
+				-runs=$((runs / jobs)) -max_total_time="$tmax" -seed="${SMCHAN_FUZZ_SEED:-0}" \
 				-max_len="${MAX_LEN[$t]}" -timeout=20 -artifact_prefix="$art" \
 				"$B/corpus/$t" "$B/seeds/$t" >/dev/null 2>&1)
 		else
-			"$bin" -runs="$runs" -seed="${SMCHAN_FUZZ_SEED:-0}" \
+			"$bin" -runs="$runs" -max_total_time="$tmax" -seed="${SMCHAN_FUZZ_SEED:-0}" \
 				-max_len="${MAX_LEN[$t]}" -timeout=20 -artifact_prefix="$art" \
 				"$B/corpus/$t" "$B/seeds/$t" >"$B/logs/long-$t/fuzz-0.log" 2>&1
 		fi
