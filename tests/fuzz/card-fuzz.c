@@ -10,9 +10,10 @@
  *
  * Input: S F, then messages [len_hi len_lo] bytes (clipped): each is one
  * command APDU; an empty one is vcard_reset(). S % NSESS picks the
- * session (the table of sm-fuzz.c); F bit 0: the first message is the
- * card image itself (vc_fs_parse() fuzzed too; nothing happens if it is
- * refused).
+ * session (the table of sm-fuzz.c); F bit 0: the first message patches the
+ * default image (triples OFF_hi OFF_lo XOR; a pair left over is the new
+ * length, if shorter), F bit 1: it is the card image itself. Either way
+ * vc_fs_parse() is fuzzed too; nothing happens if the image is refused.
  * Oracles: every answer is 2..VCARD_RSP_MAX bytes; every image the card
  * commits after a write loads again with vcard_new().
  */
@@ -142,11 +143,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!rsp)
 		rsp = malloc(VCARD_RSP_MAX);
 	r = (struct rng){ tab[data[0] % NSESS].rc, 0, 0x5eed + data[0] };
-	if (data[1] & 1) {
+	if (data[1] & 3) {
+		size_t ilen = tab[data[0] % NSESS].len, i, off;
+		uint8_t *img;
+
 		msg = next(&p, &left, &len);
 		if (!msg)
 			return 0;
-		c = vcard_new(msg, len);
+		if (data[1] & 2) {
+			img = msg;
+			ilen = len;
+			msg = NULL;
+		} else {
+			img = malloc(ilen);
+			memcpy(img, tab[data[0] % NSESS].img, ilen);
+			for (i = 0; i + 3 <= len; i += 3) {
+				off = ((size_t)msg[i] << 8 | msg[i + 1]) % ilen;
+				img[off] ^= msg[i + 2];
+			}
+			if (len - i == 2 && ((size_t)msg[i] << 8 | msg[i + 1]) < ilen)
+				ilen = (size_t)msg[i] << 8 | msg[i + 1];
+		}
+		c = vcard_new(img, ilen);
+		free(img);
 		free(msg);
 		if (!c)
 			return 0;

@@ -256,6 +256,10 @@ def main():
         for a, r in zip(apdus, rsps):
             cmds += [a] + (get_response(r) if a[4] != 0 else [])
         seeds['card'].append(bytes([i, 0]) + msgs(cmds))
+        # The default image patched (flag 1): a byte of the header, of the
+        # file table, of a file; cut short.
+        for patch in (b'\x00\x00\x01', b'\x00\x10\x80\x00\x40\x01', b'\x01\x00\xff', b'\x00\x30'):
+            seeds['card'].append(bytes([i, 1]) + msgs([patch] + cmds[:6]))
 
     neg = files['negative']
     prefix = [h(p['protected_apdu']) for p in neg['prefix']]
