@@ -284,6 +284,8 @@ def main():
         if 'apdu' in r:
             seeds['sm'].append(bytes([8, 2, 0]) + msgs([h(r['apdu'])]))
 
+    # diff-fuzz.c: S, then the messages of sm's card-role seeds.
+    seeds['diff'] = [x[:1] + x[3:] for x in seeds['sm'] if x[1] == 0 and x[2] == 0]
     seeds['ctl'] = ctl_seeds()
     seeds['nl'] = nl_seeds()
     for target, items in seeds.items():

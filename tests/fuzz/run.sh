@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # run.sh check|long [TARGET...]: the fuzz passes of tests/fuzz/Makefile
-# (targets: sm card ctl nl; the binaries must be built).
+# (targets: sm card ctl nl diff; the binaries must be built).
 #
 # check: every input under regress/TARGET/ is replayed once (known-*: a
 #   bug found by fuzzing and not fixed yet, replayed with SMCHAN_FUZZ_KNOWN=1
@@ -29,12 +29,12 @@ top=$(cd "$here/../.." && pwd)
 B=$top/build/fuzz
 mode=${1:?usage: run.sh check|long [TARGET...]}
 shift
-targets=${*:-sm card ctl nl}
+targets=${*:-sm card ctl nl diff}
 
 # check: executions per target, chosen for about 10 s each on 2 cores
 # (Documentation/reliability.rst has the measured times).
-declare -A CHECK_RUNS=([sm]=60000 [card]=8000 [ctl]=150000 [nl]=400000)
-declare -A MAX_LEN=([sm]=8192 [card]=8192 [ctl]=512 [nl]=4096)
+declare -A CHECK_RUNS=([sm]=45000 [card]=8000 [ctl]=100000 [nl]=300000 [diff]=4000)
+declare -A MAX_LEN=([sm]=8192 [card]=8192 [ctl]=512 [nl]=4096 [diff]=8192)
 
 mkdir -p "$B/logs"
 python3 "$here/gen-seeds.py" "$B/seeds" >/dev/null || exit 1
