@@ -14,7 +14,8 @@
  * "smchanctl", separated by NUL bytes (at most 64).
  * Oracles: parse_cfg() accepts only what the kernel can take (names and
  * strings NUL-terminated and short enough, 16- or 32-byte keys); a key
- * file that reads is 16 or 32 bytes; parse_hex() stays inside its buffer.
+ * file that reads (secret_read_key(), smchan_read_key_file()) is 16 or
+ * 32 bytes; parse_hex() stays inside its buffer.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -119,6 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The pieces on their own. */
 	if (!smchan_parse_key_hex((const char *)data + 2, klen, key, &n))
+		CHECK(n == 16 || n == 32);
+	if (!smchan_read_key_file(keypath, key, &n))
 		CHECK(n == 16 || n == 32);
 	for (i = 1; i < argc; i++) {
 		h = parse_hex(argv[i], hex, sizeof(hex));
