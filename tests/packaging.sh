@@ -181,6 +181,10 @@ dkms_line() {
 		"${dkms[@]}" status -k "$v" 2>/dev/null |
 		grep -q "^smchan/$version, $v, .*: installed"; then
 		ok "dkms-$tag/install"
+		# For the qemu stage, which loads it with modprobe on kernel $v.
+		rm -rf "$OUT/dkms-installed/$v"
+		mkdir -p "$OUT/dkms-installed/$v"
+		cp "$inst" "$OUT/dkms-installed/$v/"
 	else
 		bad "dkms-$tag/install" "not in the private install tree (${dk#"$TOP"/}/install.log)"
 	fi

@@ -12,6 +12,7 @@
 #   qemu-LINE/relay P F        tests/relay/e2e.sh's checks
 #   qemu-LINE/usb-faults P F   tests/qemu/usb-faults.sh's checks
 #   qemu-LINE/walkthrough P F  demo/walkthrough.sh, AES-128 and AES-256
+#   qemu-LINE/dkms-load P F    tests/qemu/dkms-load.sh's checks
 #   qemu-LINE/module-life P F  tests/qemu/module-life.sh's checks
 #   qemu-LINE/boot 1|0 0|1     qemu-run's status (timeout, panic, --strict)
 # Logs in build/check/qemu-LINE/. Environment (tests/qemu/suite.sh):
@@ -41,7 +42,7 @@ else
 fi
 result "qemu-$line/e2e" "$p" "$f"
 [ "$f" = 0 ] || fail=1
-for part in relay:e2e.sh usb-faults:usb-faults.sh module-life:module-life; do
+for part in relay:e2e.sh usb-faults:usb-faults.sh dkms-load:dkms-load module-life:module-life; do
 	name=${part%%:*} tag=${part#*:}
 	read -r p f < <(awk -v t="$tag: RESULT" 'index($0, t) == 1 { p = $3; f = $4 } END { print p + 0, (p + f == 0) ? 1 : f + 0 }' \
 		"$out/$name.log" 2>/dev/null || echo 0 1)

@@ -25,19 +25,14 @@
 # step's output is in build/check/qemu-install/<release>/ (the build/
 # share).
 set -uo pipefail
-# devtmpfs has no /dev/fd; bash's <(...) needs it.
-[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd 2>/dev/null || :
 top=${SMCHAN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top/tests/qemu/overlay.sh"
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "install: ok: $*"; }
 bad() { failed=$((failed + 1)); echo "install: FAIL: $*"; }
-ov=$(mktemp -d /tmp/smchan-install.XXXXXX)
-root=$ov/root
 cleanup() {
-	chroot "$root" rmmod smchan 2>/dev/null
-	umount -R "$root" 2>/dev/null || umount -l "$root" 2>/dev/null
-	rm -rf "$ov"
+	overlay_down
 	echo "install: RESULT $passed $failed"
 }
 trap cleanup EXIT
@@ -45,17 +40,8 @@ kver=$(uname -r)
 logs=$top/build/check/qemu-install/$kver
 rm -rf "$logs"
 mkdir -p "$logs"
-
-mkdir -p "$ov/up" "$ov/work" "$root"
-if ! mount -t overlay overlay -o "lowerdir=/,upperdir=$ov/up,workdir=$ov/work" "$root"; then
-	bad "no overlay over the 9p root"
-	exit 1
-fi
-mount -t proc proc "$root/proc"
-mount --rbind /sys "$root/sys"
-mount --rbind /dev "$root/dev"
-mount -t tmpfs tmpfs "$root/tmp"
-mount -t tmpfs tmpfs "$root/run"
+overlay_up || { bad "no overlay over the 9p root"; exit 1; }
+root=$OV_ROOT
 # The tree as a user has it: the committed files, and the tools already
 # built (the guide is about the module; compiling userspace under TCG would
 # only cost minutes).
@@ -63,7 +49,7 @@ src=/root/smchan
 mkdir -p "$root$src"
 (cd "$top" && { git ls-files; find userspace/build -type f; } | tar -cf - -T -) |
 	tar -C "$root$src" -xf - || bad "cannot copy the tree"
-in_root() { chroot "$root" /bin/bash -c "cd $src && $1"; }
+OV_CWD=$src
 
 # check_apt LINE: every package an apt-get install line names is installed.
 check_apt() {

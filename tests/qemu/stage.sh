@@ -17,7 +17,8 @@
 # two process starts alone took 1.4 s once); it runs 300-command relay
 # sessions per mode, 1,000-command long sessions and 20 module reloads.
 # SMCHAN_QEMU_E2E_SKIP, SMCHAN_RELAY_N, SMCHAN_RELAY_LONG,
-# SMCHAN_MODULE_LIFE_N override that.
+# SMCHAN_MODULE_LIFE_N override that. SMCHAN_QEMU_SERIAL=1 runs the two
+# guests one after the other (make check does, beside its UML stages).
 
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +28,20 @@ say QEMU "packages ready in $((SECONDS - t0)) s"
 for l in 6.1 6.12; do
 	"$QEMUDIR/prepare.sh" "$l" >/dev/null || { result "qemu-$l/boot" 0 1; exit 1; }
 done
+# The guests load the module DKMS built for their kernel (dkms-load.sh):
+# tests/packaging.sh, the stage before this one in make check, keeps it.
+for l in 6.1 6.12; do
+	abi=$(qemu_abi "$l")
+	if ! ls "$CHECK/packaging/dkms-installed/$abi/"smchan.ko* >/dev/null 2>&1; then
+		say QEMU "no DKMS-built module for $abi yet: tests/packaging.sh"
+		SMCHAN_RESULTS=/dev/null "$TOP/tests/packaging.sh" >"$CHECK/qemu-packaging.log" 2>&1 || :
+		break
+	fi
+done
+for l in 6.1 6.12; do
+	"$QEMUDIR/dkms-prep.sh" "$(qemu_abi "$l")" >>"$CHECK/qemu-dkms-prep.log" 2>&1 ||
+		say QEMU "tests/qemu/dkms-prep.sh $l failed ($CHECK/qemu-dkms-prep.log)"
+done
 run_logged "$CHECK/qemu-userspace.log" make -C "$TOP/userspace" -s --no-print-directory all ||
 	{ result qemu/userspace 0 1; exit 1; }
 say QEMU "kernels and modules ready in $((SECONDS - t0)) s"
@@ -35,6 +50,10 @@ export SMCHAN_QEMU_E2E_SKIP=${SMCHAN_QEMU_E2E_SKIP-dump genl-stall sessions}
 export SMCHAN_RELAY_N=${SMCHAN_RELAY_N:-300} SMCHAN_RELAY_LONG=${SMCHAN_RELAY_LONG:-1000}
 rc=0 pids=()
 for l in 6.1 6.12; do
+	if [ -n "${SMCHAN_QEMU_SERIAL:-}" ]; then
+		"$QEMUDIR/check.sh" "$l" >"$CHECK/qemu-$l.out" 2>&1 || rc=1
+		continue
+	fi
 	"$QEMUDIR/check.sh" "$l" >"$CHECK/qemu-$l.out" 2>&1 &
 	pids+=($!)
 done

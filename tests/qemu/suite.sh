@@ -12,6 +12,8 @@
 #                pulled and the reader unplugged mid-session     usb-faults.log
 #   walkthrough  demo/walkthrough.sh, the patent's walk-through in the four
 #                modes, with an AES-128 and an AES-256 card      walkthrough-*.log
+#   dkms-load    tests/qemu/dkms-load.sh: the module DKMS built on the
+#                host for this kernel, loaded with modprobe      dkms-load.log
 #   module-life  tests/qemu/module-life.sh                       module-life.log
 # with smchan.ko loaded for relay, usb-faults and walkthrough. Each part's
 # time and exit status go to OUT/times. From the host (qemu-run passes
@@ -62,6 +64,8 @@ else
 	done
 fi
 
+part dkms-load "$out/dkms-load.log" "$top/tests/qemu/dkms-load.sh"
+grep -E '^dkms-load: (ok|FAIL)' "$out/dkms-load.log" | sed 's/^/  /'
 MODULE_LIFE_N=${SMCHAN_MODULE_LIFE_N:-100} part module-life "$out/module-life.log" "$top/tests/qemu/module-life.sh"
 grep -E '^module-life: (ok|FAIL)' "$out/module-life.log" | sed 's/^module-life: /  module-life: /'
 exit 0

@@ -62,7 +62,7 @@ answered() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 # answers; checks the error, the end of the session, the new session
 # after RESTORE, and the card image.
 cut() {
-	local tag=$1 fault=$2 restore=$3 what=$4 p=$R_TMP/u-$1 pid k err s0 s1 i
+	local fault=$2 restore=$3 what=$4 p=$R_TMP/u-$1 pid k err s0 s1 i
 	"$top/tests/relay/session.py" gen "$R_TMP/u.img" "$RANDOM" 400 "$p" || rfail "session.py gen"
 	s0=$(json u sessions)
 	# shellcheck disable=SC2046
