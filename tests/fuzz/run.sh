@@ -53,11 +53,15 @@ show_log() {
 	echo "    (log: $1)"
 }
 
-# "executions seconds cov ft" from a libFuzzer log (sums over job logs).
+# "executions seconds cov ft" from libFuzzer logs (executions summed over
+# job logs); a log that ends in a crash has no "Done": its last status line
+# counts.
 stats() {
-	awk '/^Done [0-9]+ runs in/ { runs += $2; secs = $5 > secs ? $5 : secs }
-	     /DONE +cov:/ { for (i = 1; i <= NF; i++) { if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1) } }
-	     END { printf "%d %d %s %s\n", runs, secs, c, f }' "$@"
+	awk 'FNR == 1 { if (last) runs += last; last = 0 }
+	     /^#[0-9]+\t/ { last = substr($1, 2) + 0 }
+	     /^Done [0-9]+ runs in/ { last = $2; secs = $5 > secs ? $5 : secs }
+	     / cov: / { for (i = 1; i <= NF; i++) { if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1) } }
+	     END { runs += last; printf "%d %d %s %s\n", runs, secs, c, f }' "$@"
 }
 
 for t in $targets; do
