@@ -375,12 +375,23 @@ static void parse_extack(struct smchan_nl *h, const struct nlmsghdr *nlh)
 	if (nlh->nlmsg_type == NLMSG_ERROR) {
 		const struct nlmsgerr *e = NLMSG_DATA(nlh);
 
+		/* A short error, or an echoed request shorter than its own
+		 * header: no attributes to trust. */
+		if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+			return;
 		off = sizeof(*e);
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+			if (e->msg.nlmsg_len < sizeof(struct nlmsghdr))
+				return;
 			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+		}
 	} else {
 		off = sizeof(int);
 	}
+	/* The attributes start after the header and what it echoes, all
+	 * within the message. */
+	if (off > (size_t)(end - p) || NLMSG_ALIGN(off) > (size_t)(end - p))
+		return;
 	p += NLMSG_ALIGN(off);
 	while (p + sizeof(struct nlattr) <= end) {
 		const struct nlattr *a = (const void *)p;
@@ -719,9 +730,13 @@ int smchan_channel_get(struct smchan_nl *h, const char *name,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	memset(&tmp, 0, sizeof(tmp));
-	err = request(h, msg, REQ_DO, info_cb, info ? info : &tmp);
-	if (!err && info && !info->name[0])
+	/* Zeroed here, not by the caller: an empty name after the request
+	 * is how an ACK without the reply shows. */
+	if (!info)
+		info = &tmp;
+	memset(info, 0, sizeof(*info));
+	err = request(h, msg, REQ_DO, info_cb, info);
+	if (!err && !info->name[0])
 		err = -EPROTO;		/* an ACK without the reply */
 	return err;
 }
