@@ -110,5 +110,5 @@ if [ "$mode" = full ]; then
 	stage qemu qemu_done || :
 fi
 
-say TIME "$mode check took $((SECONDS - start)) s ($(awk '{ printf "%s%s %d s", NR > 1 ? ", " : "", $1, $2 }' "$CHECK/stage-times"))"
+say TIME "$mode check took $((SECONDS - start)) s ($(awk '{ printf "%s%s %d s", (NR > 1 ? ", " : ""), $1, $2 }' "$CHECK/stage-times"))"
 summary
