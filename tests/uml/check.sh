@@ -82,20 +82,20 @@ if [ "$mode" = full ]; then
 	fi
 	say UAPI "the uapi header against Documentation/netlink/specs/smchan.yaml"
 	stage uapi "$PYTHON" "$TOP/tests/check-uapi.py" || :
-	say E2E "tests/e2e: /dev/smchan and the netlink family in UML"
-	stage e2e "$TOP/tests/e2e/run.sh" 9>&- || :
-	stage e2e-debug "$TOP/tests/e2e/run.sh" --debug 9>&- || :
 	stage packaging "$TOP/tests/packaging.sh" || :
-	# The qemu stage runs beside the two relay stages: UML runs on one
-	# core and mostly waits (pcscd, the card, sleeps), while a TCG guest
-	# keeps one core busy, so the guests go one after the other
+	# The qemu stage runs beside the UML e2e and relay stages: UML runs on
+	# one core and mostly waits (pcscd, the card, sleeps), while a TCG
+	# guest keeps one core busy, so the guests go one after the other
 	# (SMCHAN_QEMU_SERIAL) on the other core. Its results go to a file of
-	# their own until the relay stages are done (stage counts lines).
-	say QEMU "Debian's 6.1 and 6.12 kernels in qemu, beside the relay stages: e2e, the relay through qemu's USB CCID readers, USB faults, DKMS, module life"
+	# their own until the UML stages are done (stage counts lines).
+	say QEMU "Debian's 6.1 and 6.12 kernels in qemu, beside the UML e2e and relay stages: e2e, the relay through qemu's USB CCID readers, USB faults, DKMS, module life"
 	qstart=$SECONDS
 	SMCHAN_RESULTS=$CHECK/results-qemu SMCHAN_QEMU_SERIAL=1 \
 		"$TOP/tests/qemu/stage.sh" >"$CHECK/qemu-stage.out" 2>&1 9>&- &
 	qpid=$!
+	say E2E "tests/e2e: /dev/smchan and the netlink family in UML"
+	stage e2e "$TOP/tests/e2e/run.sh" 9>&- || :
+	stage e2e-debug "$TOP/tests/e2e/run.sh" --debug 9>&- || :
 	say E2E "tests/relay: smchanctl relay + pcscd + vpcd + smchan-vcard in UML"
 	stage relay-e2e "$TOP/tests/relay/run.sh" 9>&- || :
 	stage relay-sandbox "$TOP/tests/relay/sandbox-run.sh" 9>&- || :
