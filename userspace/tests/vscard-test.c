@@ -19,7 +19,8 @@
  *     command: 61 00 (T=0) -> 256 bytes + 61 23 (SM layer) -> 35 bytes +
  *     90 00, which the terminal model accepts;
  *   - control FIFO: remove -> CardRemove, an APDU then -> Error, insert ->
- *     ATR, and the session is gone; an Init after the handshake -> ReaderAdd
+ *     ATR, and the session is gone; a command already sent when the card
+ *     is pulled -> Error, then CardRemove after a grace; an Init after the handshake -> ReaderAdd
  *     and ATR again, card reset; a card removed while nobody is connected
  *     sends no ATR; a refused ReaderAdd is retried at the next Init;
  *   - partial and coalesced messages; a 64 KiB APDU is served, anything
@@ -670,6 +671,43 @@ static void remove_insert(int fd, struct term *tm)
 	      "the log says remove and insert");
 }
 
+/*
+ * The card pulled while qemu holds a command for it: the command fails
+ * (Error) before the CardRemove, and far enough ahead of it for the guest
+ * to read the failure, as qemu's CardRemove clears its reader's queue.
+ * The card is stopped while both arrive, so it finds both waiting.
+ */
+static void remove_in_flight(int fd)
+{
+	static const uint8_t plain[] = { 0x00, 0xB0, 0x00, 0x00, 0x01 };
+	struct timespec t0, t1;
+	long ms;
+
+	kill(card_pid, SIGSTOP);
+	send_msg(fd, VSC_APDU, 0, plain, sizeof(plain));
+	control("remove\n");
+	kill(card_pid, SIGCONT);
+	if (!expect(fd, VSC_Error, "a command in flight when the card is pulled"))
+		check(m.len == 4 && m.data[3] == VSC_GENERAL_ERROR,
+		      "a command in flight when the card is pulled -> Error %s first",
+		      hexs(m.data, m.len));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!expect(fd, VSC_CardRemove, "the pulled card's CardRemove")) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		check(ms >= 150, "then CardRemove, %ld ms later (the guest reads the failure first)",
+		      ms);
+	}
+	send_error(fd, 0, VSC_SUCCESS);
+	control("insert\n");
+	if (!expect(fd, VSC_ATR, "insert after a pull in flight"))
+		check(m.len == sizeof(want_atr), "insert after a pull in flight -> ATR");
+	send_error(fd, 0, VSC_SUCCESS);
+	check(log_has("vscard: apdu while removed: error"),
+	      "the log says the command in flight failed");
+}
+
 static void reinit(int fd, struct term *tm)
 {
 	static const uint8_t rb[] = { 0x00, 0xB0, 0x00, 0x00, 0x04 };
@@ -993,6 +1031,7 @@ int main(int argc, char **argv)
 			protected_chain(fd, &tm);
 		if (!session(fd, &tm))
 			remove_insert(fd, &tm);
+		remove_in_flight(fd);
 		reinit(fd, &tm);
 		partial(fd);
 		big_apdu(fd);

@@ -17,6 +17,15 @@
  * pending command (qemu reads its code without ntohl and only logs it):
  * this card sends one for an APDU that arrives while it is removed.
  *
+ * A removal while qemu holds a command for the card: qemu's CardRemove
+ * handler (ccid_card_card_removed()) queues an empty answer for it and
+ * then resets the reader, which clears that queue, so the guest's
+ * transfer never completes and libccid waits out its own timeout (about
+ * 100 s).  A card pulled from a real reader fails the command instead.
+ * So "remove" first fails whatever command is already in the socket with
+ * an Error, as for one that arrives while removed, and gives the guest
+ * REMOVE_GRACE_MS to read that failure before the CardRemove.
+ *
  * A message over 64 KiB (qemu's own input limit), a type qemu never sends,
  * an Init without the magic or an Error without its 4-byte code is not
  * qemu: the connection is dropped, the card reset, and the next one
@@ -64,6 +73,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cacard/vscard_common.h>
@@ -86,6 +96,7 @@ const unsigned int vscard_atr_len = sizeof(vscard_atr);
 #define MSG_MAX 65536		/* payload; qemu's input buffer is 64 KiB */
 #define OUT_MAX 300		/* the longest we send: 256 + SW, a name */
 #define READER_NAME "smchan-vcard"
+#define REMOVE_GRACE_MS 200	/* see the top */
 
 enum ack { ACK_READER, ACK_ATR, ACK_REMOVE };
 static const char *const ack_name[] = { "reader-add", "atr", "card-remove" };
@@ -434,9 +445,22 @@ static void on_accept(struct vs *v, int lfd)
 		disconnect(v, "Init not sent");
 }
 
+static int on_readable(struct vs *v);
+
+/* Handles what qemu has already sent, without waiting for more. */
+static void drain(struct vs *v)
+{
+	struct pollfd p = { .fd = v->fd, .events = POLLIN };
+
+	while (v->fd >= 0 && poll(&p, 1, 0) == 1 && !on_readable(v))
+		p.fd = v->fd;
+}
+
 /* "remove", "insert" (= reset), "quit"; returns 1 for quit. */
 static int control_line(struct vs *v, char *line)
 {
+	struct timespec grace = { .tv_nsec = REMOVE_GRACE_MS * 1000000L };
+	bool was = v->present;
 	size_t n = strlen(line);
 
 	while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
@@ -445,11 +469,14 @@ static int control_line(struct vs *v, char *line)
 		return 1;
 	if (!strcmp(line, "remove")) {
 		vslog(v, "control remove");
+		v->present = false;
+		drain(v);	/* a command in flight fails: see the top */
 		card_reset(v);
-		if (v->present && v->reader_added)
+		if (was && v->reader_added) {
+			nanosleep(&grace, NULL);
 			send_expecting(v, VSC_CardRemove, v->reader, NULL, 0,
 				       ACK_REMOVE);
-		v->present = false;
+		}
 	} else if (!strcmp(line, "insert")) {
 		vslog(v, "control insert");
 		card_reset(v);
