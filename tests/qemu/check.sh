@@ -42,8 +42,7 @@ else
 fi
 result "qemu-$line/e2e" "$p" "$f"
 [ "$f" = 0 ] || fail=1
-parts="relay:e2e.sh dkms-load:dkms-load module-life:module-life"
-[ -z "${SMCHAN_QEMU_USB_FAULTS:-}" ] || parts="$parts usb-faults:usb-faults.sh"
+parts="relay:e2e.sh usb-faults:usb-faults.sh dkms-load:dkms-load module-life:module-life"
 for part in $parts; do
 	name=${part%%:*} tag=${part#*:}
 	read -r p f < <(awk -v t="$tag: RESULT" 'index($0, t) == 1 { p = $3; f = $4 } END { print p + 0, (p + f == 0) ? 1 : f + 0 }' \
