@@ -45,7 +45,6 @@
 #include <kunit/visibility.h>
 
 #include "channel.h"
-#include "netlink.h"
 
 static DEFINE_MUTEX(smchan_channels_lock);
 static LIST_HEAD(smchan_channels);
@@ -56,6 +55,7 @@ static unsigned long smchan_channels_changes;
 static struct workqueue_struct *smchan_wq;
 /* Between PM_SUSPEND_PREPARE and the resume: no operation starts. */
 static bool smchan_suspended;
+static const struct smchan_channel_ops *smchan_ops;
 
 /* Most pieces a chained response may come in: 65525 / 256, and some. */
 #define CHAIN_PIECES_MAX	300
@@ -247,7 +247,7 @@ static void session_end(struct smchan_channel *ch, enum smchan_end_reason why,
 	if (ch->state != SMCHAN_STATE_ESTABLISHED)
 		return;
 	WRITE_ONCE(ch->state, failed ? SMCHAN_STATE_FAILED : SMCHAN_STATE_IDLE);
-	smchan_nl_event(ch->name, SMCHAN_EVENT_SESSION_DOWN, why);
+	ch->ops->event(ch->name, SMCHAN_EVENT_SESSION_DOWN, why);
 }
 
 /* Fail the request in flight with @err. Caller holds relay_lock. */
@@ -405,6 +405,7 @@ int smchan_channel_add(const char *name, smchan_config_fn fn, void *arg,
 	init_waitqueue_head(&ch->hold_wait);
 	spin_lock_init(&ch->relay_lock);
 	ch->state = SMCHAN_STATE_IDLE;
+	ch->ops = smchan_ops;
 	smchan_config_default(&ch->cfg);
 
 	ch->sm = smchan_sm_alloc();
@@ -429,7 +430,7 @@ int smchan_channel_add(const char *name, smchan_config_fn fn, void *arg,
 	kref_get(&ch->ref);		/* the list's */
 	mutex_unlock(&smchan_channels_lock);
 
-	smchan_nl_event(ch->name, SMCHAN_EVENT_CHANNEL_NEW, SMCHAN_END_NONE);
+	ch->ops->event(ch->name, SMCHAN_EVENT_CHANNEL_NEW, SMCHAN_END_NONE);
 	*chp = ch;
 	return 0;
 
@@ -526,7 +527,7 @@ void smchan_channel_del(struct smchan_channel *ch)
 	mutex_unlock(&ch->lock);
 
 	kick(ch);	/* fails what is still queued with -ENODEV */
-	smchan_nl_event(ch->name, SMCHAN_EVENT_CHANNEL_DEL, SMCHAN_END_NONE);
+	ch->ops->event(ch->name, SMCHAN_EVENT_CHANNEL_DEL, SMCHAN_END_NONE);
 	smchan_channel_put(ch);		/* the list's */
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_channel_del);
@@ -610,13 +611,16 @@ static int relay(struct smchan_channel *ch, const u8 *apdu, size_t len,
 	if (ret)
 		return ret;
 
-	if (ch->transmit)
-		ret = ch->transmit(ch, portid, req.id, apdu, len);
-	else
-		ret = smchan_nl_transmit(portid, ch->name, req.id, apdu, len,
-					 tmo);
-	if (!ret)
-		wait_for_completion_timeout(&req.done, msecs_to_jiffies(tmo));
+	ret = ch->ops->transmit(ch, portid, req.id, apdu, len, tmo);
+	/*
+	 * Killable, as the caller may be an application's write() (the
+	 * request then fails with -EINTR, and the session with it), and so
+	 * that a long timeout is not a hung task.
+	 */
+	if (!ret &&
+	    wait_for_completion_killable_timeout(&req.done,
+						 msecs_to_jiffies(tmo)) < 0)
+		ret = -EINTR;
 
 	/*
 	 * Not sent: a full receive queue or no memory is not a lost
@@ -624,7 +628,7 @@ static int relay(struct smchan_channel *ch, const u8 *apdu, size_t len,
 	 */
 	if (ret == -ENOMEM || ret == -ENOBUFS || ret == -EAGAIN)
 		ret = -ENOBUFS;
-	else if (ret)
+	else if (ret && ret != -EINTR)
 		ret = -EPIPE;
 	spin_lock(&ch->relay_lock);
 	if (ch->req == &req)
@@ -761,14 +765,14 @@ out:
 	if (ret) {
 		smchan_sm_end(ch->sm, SMCHAN_END_NONE);
 		WRITE_ONCE(ch->state, SMCHAN_STATE_FAILED);
-		smchan_nl_session_event(ch->name, SMCHAN_EVENT_SESSION_FAILED,
+		ch->ops->session_event(ch->name, SMCHAN_EVENT_SESSION_FAILED,
 					start_id, ret);
 		return ret;
 	}
 	ch->session_gen = gen;
 	WRITE_ONCE(ch->state, SMCHAN_STATE_ESTABLISHED);
 	WRITE_ONCE(ch->stats.sessions, ch->stats.sessions + 1);
-	smchan_nl_session_event(ch->name, SMCHAN_EVENT_SESSION_UP, start_id, 0);
+	ch->ops->session_event(ch->name, SMCHAN_EVENT_SESSION_UP, start_id, 0);
 	return 0;
 }
 
@@ -786,7 +790,7 @@ static int need_session(struct smchan_channel *ch)
 	if (ch->rekey_due) {
 		/* The rekey limit: section 6 again, whatever auto-establish. */
 		WRITE_ONCE(ch->stats.reinits, ch->stats.reinits + 1);
-		smchan_nl_event(ch->name, SMCHAN_EVENT_REKEY, SMCHAN_END_LIMIT);
+		ch->ops->event(ch->name, SMCHAN_EVENT_REKEY, SMCHAN_END_LIMIT);
 		return establish(ch, 0);
 	}
 	if (!want)
@@ -922,7 +926,7 @@ static int command(struct smchan_channel *ch, const u8 *apdu, size_t len,
 	if (ret < 0) {
 		why = ch->sm->end_reason;
 		WRITE_ONCE(ch->stats.sm_failures, ch->stats.sm_failures + 1);
-		smchan_nl_event(ch->name, SMCHAN_EVENT_SM_FAILURE, why);
+		ch->ops->event(ch->name, SMCHAN_EVENT_SM_FAILURE, why);
 		session_end(ch, why, true);
 		ret = -EBADMSG;
 		goto out;
@@ -958,7 +962,7 @@ static void run_start(struct smchan_channel *ch, u64 id)
 	dead = ch->dead;
 	spin_unlock(&ch->relay_lock);
 	if (dead) {
-		smchan_nl_session_event(ch->name, SMCHAN_EVENT_SESSION_FAILED,
+		ch->ops->session_event(ch->name, SMCHAN_EVENT_SESSION_FAILED,
 					id, -ENODEV);
 		return;
 	}
@@ -1101,6 +1105,56 @@ found:
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_channel_submit);
+
+/*
+ * Takes the lock if the channel is idle for @owner's command: no
+ * operation running, nothing queued, no session start asked for, no hold
+ * by another file, not deleted, not suspended.
+ */
+static bool lock_idle(struct smchan_channel *ch, const void *owner)
+{
+	bool idle;
+
+	if (!mutex_trylock(&ch->lock))
+		return false;
+	spin_lock(&ch->queue_lock);
+	idle = list_empty(&ch->users) && !ch->start_id &&
+	       (!ch->holder || ch->holder == owner) &&
+	       !READ_ONCE(ch->dead) && !READ_ONCE(smchan_suspended);
+	spin_unlock(&ch->queue_lock);
+	if (!idle)
+		mutex_unlock(&ch->lock);
+	return idle;
+}
+
+/**
+ * smchan_channel_run() - run a plain command in the caller's context
+ * @ch: the channel
+ * @cmd: as for smchan_channel_submit()
+ *
+ * When the channel is idle, runs @cmd here and calls @cmd->done before
+ * returning, without the worker's two context switches; otherwise queues
+ * it behind the others, as smchan_channel_submit() does. Commands queued
+ * meanwhile wait for the worker, which waits for this one.
+ *
+ * Context: process context; may sleep for up to the channel's timeout per
+ * card exchange (killable).
+ * Return: as smchan_channel_submit().
+ */
+int smchan_channel_run(struct smchan_channel *ch, struct smchan_command *cmd)
+{
+	u8 *rsp = NULL;
+	int ret;
+
+	if (!lock_idle(ch, cmd->owner))
+		return smchan_channel_submit(ch, cmd);
+	end_if_lost(ch);
+	ret = command(ch, cmd->apdu, cmd->len, &rsp);
+	mutex_unlock(&ch->lock);
+	cmd->done(cmd, ret, rsp);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(smchan_channel_run);
 
 /**
  * smchan_channel_cancel() - take back a command that has not started
@@ -1315,12 +1369,12 @@ int smchan_transport_bind(struct smchan_channel *ch, struct sock *sk,
 	spin_unlock(&ch->relay_lock);
 	if (old) {
 		sock_put(old);
-		smchan_nl_event(ch->name, SMCHAN_EVENT_TRANSPORT_DOWN,
+		ch->ops->event(ch->name, SMCHAN_EVENT_TRANSPORT_DOWN,
 				SMCHAN_END_TRANSPORT);
 		end_lost_soon(ch);
 	}
 	if (!ret)
-		smchan_nl_event(ch->name, SMCHAN_EVENT_TRANSPORT_UP,
+		ch->ops->event(ch->name, SMCHAN_EVENT_TRANSPORT_UP,
 				SMCHAN_END_NONE);
 	return ret < 0 ? ret : 0;
 }
@@ -1340,7 +1394,7 @@ static bool unbind_if(struct smchan_channel *ch,
 	if (!sk)
 		return false;
 	sock_put(sk);
-	smchan_nl_event(ch->name, SMCHAN_EVENT_TRANSPORT_DOWN,
+	ch->ops->event(ch->name, SMCHAN_EVENT_TRANSPORT_DOWN,
 			SMCHAN_END_TRANSPORT);
 	end_lost_soon(ch);
 	return true;
@@ -1543,11 +1597,13 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_channel_end_all);
 
 /**
  * smchan_channels_init() - the workqueue of the channels' workers
+ * @ops: the transport and events of every channel
  *
  * Return: 0 or -ENOMEM.
  */
-int smchan_channels_init(void)
+int smchan_channels_init(const struct smchan_channel_ops *ops)
 {
+	smchan_ops = ops;
 	smchan_wq = alloc_workqueue("smchan", WQ_UNBOUND | WQ_FREEZABLE, 0);
 	return smchan_wq ? 0 : -ENOMEM;
 }

@@ -71,8 +71,9 @@ struct smchan_request {
  * @owner: who sent it (a file): what SMCHAN_IOC_HOLD holds the channel for
  * @apdu: the plain command APDU; it stays valid until @done
  * @len: its length
- * @done: called exactly once, from the channel's worker, unless
- *	smchan_channel_cancel() took the command back: with the length of
+ * @done: called exactly once, from the channel's worker or from
+ *	smchan_channel_run(), unless smchan_channel_cancel() took the
+ *	command back: with the length of
  *	@rsp (R || SW1 SW2, the callee's to wipe and free) or a negative
  *	errno (@rsp NULL)
  */
@@ -85,6 +86,30 @@ struct smchan_command {
 	void (*done)(struct smchan_command *cmd, int ret, u8 *rsp);
 };
 
+struct smchan_channel;
+
+/**
+ * struct smchan_channel_ops - how a channel reaches its transport and
+ * tells the world: netlink's (smchan_nl_ops) in the module, a test's own
+ * in a channel's @ops
+ * @transmit: send request @id, @apdu of @len bytes, to the transport bound
+ *	at @portid, which answers with smchan_transport_done() within
+ *	@timeout_ms; 0 once sent, -EAGAIN, -ENOBUFS or -ENOMEM when it could
+ *	not be queued, another negative errno when the transport is gone
+ * @event: announce @event on the channel @name (@why for session ends and
+ *	SM failures, else %SMCHAN_END_NONE); best effort
+ * @session_event: announce the outcome of session start @id (0: started
+ *	by a command), with @err for a failure; best effort
+ */
+struct smchan_channel_ops {
+	int (*transmit)(struct smchan_channel *ch, u32 portid, u64 id,
+			const u8 *apdu, size_t len, u32 timeout_ms);
+	void (*event)(const char *name, enum smchan_event event,
+		      enum smchan_end_reason why);
+	void (*session_event)(const char *name, enum smchan_event event,
+			      u64 id, int err);
+};
+
 /**
  * struct smchan_channel - a channel
  * @node: in the list of channels, under smchan_channels_lock
@@ -94,7 +119,8 @@ struct smchan_command {
  * @name: its name
  * @run: the worker: runs starts and commands one at a time (queued with
  *	a reference it drops)
- * @lock: held by the worker while it runs a start or a command, and by
+ * @lock: held by the worker while it runs a start or a command, by
+ *	smchan_channel_run() while it runs one on an idle channel, and by
  *	deletion and suspend to end the session: protects @sm, @state,
  *	@rekey_due, @session_gen, @stats. Nothing that holds it waits for
  *	userspace except relay(), and every relay fails at once when the
@@ -133,7 +159,7 @@ struct smchan_command {
  * @lost_err: what they fail with
  * @next_id: the id of the next request (and of the next session start)
  * @req: the request in flight, or NULL
- * @transmit: test seam: sends a request instead of netlink when set
+ * @ops: its transport and events (smchan_channels_init()'s)
  */
 struct smchan_channel {
 	struct list_head node;
@@ -176,9 +202,7 @@ struct smchan_channel {
 	int lost_err;
 	u64 next_id;
 	struct smchan_request *req;
-
-	int (*transmit)(struct smchan_channel *ch, u32 portid, u64 id,
-			const u8 *apdu, size_t len);
+	const struct smchan_channel_ops *ops;
 };
 
 /**
@@ -214,7 +238,7 @@ struct smchan_channel_info {
 
 typedef int (*smchan_config_fn)(struct smchan_config *cfg, void *arg);
 
-int smchan_channels_init(void);
+int smchan_channels_init(const struct smchan_channel_ops *ops);
 void smchan_channels_exit(void);
 void smchan_config_default(struct smchan_config *cfg);
 bool smchan_channel_name_valid(const char *name);
@@ -237,6 +261,7 @@ void smchan_channel_flush(struct smchan_channel *ch);
 int smchan_channel_check(struct smchan_channel *ch,
 			 const struct smchan_apdu *apdu);
 int smchan_channel_submit(struct smchan_channel *ch, struct smchan_command *cmd);
+int smchan_channel_run(struct smchan_channel *ch, struct smchan_command *cmd);
 bool smchan_channel_cancel(struct smchan_channel *ch, struct smchan_command *cmd);
 int smchan_channel_hold(struct smchan_channel *ch, const void *owner,
 			unsigned int ms, bool nonblock);

@@ -3,13 +3,15 @@
  * /dev/smchan: applications write a plain APDU and read the plain response
  * (Documentation/userspace-api.rst).
  *
- * A file attaches to a channel with SMCHAN_IOC_ATTACH. write() checks and
- * queues one command on the channel (smchan_channel_submit()), whose
- * worker runs the commands of all files, round robin by user; read()
- * waits for the answer (or, with O_NONBLOCK, says -EAGAIN until poll()
- * reports it). One command per file is in flight at a time, and its
- * answer stays until read. SMCHAN_IOC_HOLD keeps the channel for one
- * file's commands for a while, as a PC/SC transaction does.
+ * A file attaches to a channel with SMCHAN_IOC_ATTACH. write() checks one
+ * command and, on a blocking file, runs it itself when the channel is
+ * idle (smchan_channel_run(), as the TPM device runs its commands in
+ * write()); otherwise it queues it for the channel's worker, which runs
+ * the commands of all files, round robin by user. read() waits for the
+ * answer (or, with O_NONBLOCK, says -EAGAIN until poll() reports it).
+ * One command per file is in flight at a time, and its answer stays until
+ * read. SMCHAN_IOC_HOLD keeps the channel for one file's commands for a
+ * while, as a PC/SC transaction does.
  *
  * The queued command holds a reference to its file: close() takes back a
  * command that has not started and never waits for one that has; the
@@ -240,15 +242,21 @@ static ssize_t smchan_write(struct file *file, const char __user *buf,
 	f->cmd.len = count;
 	kref_get(&f->ref);		/* the command's */
 	WRITE_ONCE(f->state, FILE_QUEUED);
-	ret = smchan_channel_submit(f->ch, &f->cmd);
-	if (ret) {
-		f->cmd.apdu = NULL;
-		WRITE_ONCE(f->state, FILE_IDLE);
-		kref_put(&f->ref, file_free);	/* not the last: ours */
-		goto out_unlock;
-	}
-	cmd = NULL;
-	ret = count;
+	/*
+	 * f->ch stays while the command is in flight (attach refuses), and
+	 * file_done() takes f->lock: run it without.
+	 */
+	mutex_unlock(&f->lock);
+	if (file->f_flags & O_NONBLOCK)
+		ret = smchan_channel_submit(f->ch, &f->cmd);
+	else
+		ret = smchan_channel_run(f->ch, &f->cmd);
+	if (!ret)
+		return count;
+	mutex_lock(&f->lock);
+	f->cmd.apdu = NULL;
+	WRITE_ONCE(f->state, FILE_IDLE);
+	kref_put(&f->ref, file_free);	/* not the last: ours */
 
 out_unlock:
 	mutex_unlock(&f->lock);

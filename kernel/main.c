@@ -73,7 +73,7 @@ static int __init smchan_init(void)
 {
 	int ret;
 
-	ret = smchan_channels_init();
+	ret = smchan_channels_init(&smchan_nl_ops);
 	if (ret)
 		return ret;
 	ret = smchan_dev_init();

@@ -667,10 +667,10 @@ static struct genl_family smchan_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(smchan_mcgrps),
 };
 
-/**
- * smchan_nl_transmit() - send an APDU to a transport
+/*
+ * smchan_nl_ops.transmit: a TRANSMIT request to a transport.
+ * @ch: the channel
  * @portid: the transport's socket
- * @channel: the channel's name
  * @id: the request id it must answer with
  * @apdu: the APDU (protected, or a plain GET CHALLENGE, INITIALIZE SESSION
  *	or GET RESPONSE)
@@ -681,7 +681,7 @@ static struct genl_family smchan_family __ro_after_init = {
  * the socket: -ECONNREFUSED it is gone, -EAGAIN its receive queue is
  * full, -ENOMEM, -EMSGSIZE.
  */
-int smchan_nl_transmit(u32 portid, const char *channel, u64 id,
+static int nl_transmit(struct smchan_channel *ch, u32 portid, u64 id,
 		       const u8 *apdu, size_t len, u32 timeout_ms)
 {
 	struct sk_buff *msg;
@@ -698,7 +698,7 @@ int smchan_nl_transmit(u32 portid, const char *channel, u64 id,
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put(msg, 0, 0, &smchan_family, 0, SMCHAN_CMD_TRANSMIT);
-	if (!hdr || nla_put_string(msg, SMCHAN_A_CHANNEL, channel) ||
+	if (!hdr || nla_put_string(msg, SMCHAN_A_CHANNEL, ch->name) ||
 	    nla_put_u64_64bit(msg, SMCHAN_A_REQUEST_ID, id, SMCHAN_A_PAD) ||
 	    nla_put_u32(msg, SMCHAN_A_TIMEOUT_MS, timeout_ms) ||
 	    nla_put(msg, SMCHAN_A_APDU, len, apdu)) {
@@ -736,8 +736,8 @@ static void send_event(const char *channel, enum smchan_event event,
 	genlmsg_multicast(&smchan_family, msg, 0, 0, GFP_KERNEL);
 }
 
-/**
- * smchan_nl_event() - announce an event on the "events" group
+/*
+ * smchan_nl_ops.event: an event on the "events" group.
  * @channel: the channel's name
  * @event: what happened
  * @why: for %SMCHAN_EVENT_SESSION_DOWN and %SMCHAN_EVENT_SM_FAILURE, why;
@@ -746,26 +746,32 @@ static void send_event(const char *channel, enum smchan_event event,
  * Context: process context. Best effort: nobody listening, or no memory,
  * loses the event.
  */
-void smchan_nl_event(const char *channel, enum smchan_event event,
+static void nl_event(const char *channel, enum smchan_event event,
 		     enum smchan_end_reason why)
 {
 	send_event(channel, event, why, 0, 0);
 }
 
-/**
- * smchan_nl_session_event() - announce a session start's outcome
+/*
+ * smchan_nl_ops.session_event: a session start's outcome.
  * @channel: the channel's name
  * @event: %SMCHAN_EVENT_SESSION_UP or %SMCHAN_EVENT_SESSION_FAILED
  * @id: the id SESSION_START replied with, or 0 when a command started it
  * @err: for %SMCHAN_EVENT_SESSION_FAILED, why (a negative errno)
  *
- * Context: process context. Best effort, as smchan_nl_event().
+ * Context: process context. Best effort, as nl_event().
  */
-void smchan_nl_session_event(const char *channel, enum smchan_event event,
+static void nl_session_event(const char *channel, enum smchan_event event,
 			     u64 id, int err)
 {
 	send_event(channel, event, SMCHAN_END_NONE, id, err);
 }
+
+const struct smchan_channel_ops smchan_nl_ops = {
+	.transmit = nl_transmit,
+	.event = nl_event,
+	.session_event = nl_session_event,
+};
 
 /* A generic netlink socket closed: if it was a transport, unbind it. */
 static int smchan_nl_release(struct notifier_block *nb, unsigned long state,

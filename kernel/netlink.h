@@ -9,14 +9,11 @@
 #include <linux/types.h>
 #include <uapi/linux/smchan.h>
 
+#include "channel.h"
+
 int smchan_genl_init(void);
 void smchan_genl_exit(void);
 
-int smchan_nl_transmit(u32 portid, const char *channel, u64 id,
-		       const u8 *apdu, size_t len, u32 timeout_ms);
-void smchan_nl_event(const char *channel, enum smchan_event event,
-		     enum smchan_end_reason why);
-void smchan_nl_session_event(const char *channel, enum smchan_event event,
-			     u64 id, int err);
+extern const struct smchan_channel_ops smchan_nl_ops;
 
 #endif /* _SMCHAN_NETLINK_H */

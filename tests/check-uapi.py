@@ -596,7 +596,7 @@ BUILDERS = {
     "fill_channel": [("channel-new", "do"), ("channel-set", "do"),
                      ("channel-get", "do"), ("channel-get", "dump")],
     "reply_start": [("session-start", "do")],
-    "smchan_nl_transmit": [("transmit", "event")],
+    "nl_transmit": [("transmit", "event")],
     "send_event": [("event", "event")],
 }
 PUT_RE = re.compile(r"\bnla_(?:put\w*|nest_start\w*)\(\s*\w+\s*,\s*(\w+)")

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: channels. Commands run through the channel code exactly as from
- * /dev/smchan, but the relay's transmit seam answers each APDU in-kernel
- * from the card model, or fails it the ways a transport can: an error,
- * silence (timeout), death, a corrupted answer, a double answer.
+ * /dev/smchan, but the transport is a seam (seam_ops) that answers each
+ * APDU in-kernel from the card model, or fails it the ways a transport can:
+ * an error, silence (timeout), death, a corrupted answer, a double answer.
  */
 
 #include <linux/completion.h>
@@ -43,6 +43,7 @@ enum behaviour {
  * @error: what ERROR reports
  * @max_len: the longest APDU relayed
  * @sock: the transports' sockets, bound to ports PORT and PORT + 1
+ * @events: the events announced, by type
  */
 struct chan_test {
 	struct smchan_channel *ch;
@@ -56,6 +57,7 @@ struct chan_test {
 	int error;
 	size_t max_len;
 	struct socket *sock[2];
+	unsigned int events[16];
 };
 
 static struct chan_test *running;
@@ -88,7 +90,7 @@ static struct sock *sk_of(struct chan_test *t, u32 portid)
 }
 
 static int seam(struct smchan_channel *ch, u32 portid, u64 id,
-		const u8 *apdu, size_t len)
+		const u8 *apdu, size_t len, u32 timeout_ms)
 {
 	struct chan_test *t = running;
 	struct sock *sk = sk_of(t, portid);
@@ -123,6 +125,26 @@ static int seam(struct smchan_channel *ch, u32 portid, u64 id,
 	}
 	return 0;
 }
+
+static void seam_event(const char *name, enum smchan_event event,
+		       enum smchan_end_reason why)
+{
+	if (running && event < ARRAY_SIZE(running->events))
+		running->events[event]++;
+}
+
+static void seam_session_event(const char *name, enum smchan_event event,
+			       u64 id, int err)
+{
+	seam_event(name, event, SMCHAN_END_NONE);
+}
+
+/* The transport is the seam; events are counted. */
+static const struct smchan_channel_ops seam_ops = {
+	.transmit = seam,
+	.event = seam_event,
+	.session_event = seam_session_event,
+};
 
 struct settings {
 	enum smchan_mode mode;
@@ -234,7 +256,7 @@ static struct smchan_channel *make(struct kunit *test, struct settings *s,
 
 	KUNIT_ASSERT_EQ(test, smchan_channel_add("kunit0", apply, s, &t->ch),
 			0);
-	t->ch->transmit = seam;
+	t->ch->ops = &seam_ops;
 	if (bind)
 		KUNIT_ASSERT_EQ(test, bind_port(t, t->ch, PORT), 0);
 	return t->ch;
@@ -248,6 +270,7 @@ static struct smchan_channel *make(struct kunit *test, struct settings *s,
  * @rsp: the answer
  * @order: when it completed, counted by @counter
  * @counter: the test's completion count
+ * @task: who completed it
  */
 struct sync_cmd {
 	struct smchan_command cmd;
@@ -256,6 +279,7 @@ struct sync_cmd {
 	u8 *rsp;
 	unsigned int order;
 	atomic_t *counter;
+	struct task_struct *task;
 };
 
 static void sync_done(struct smchan_command *cmd, int ret, u8 *rsp)
@@ -264,14 +288,14 @@ static void sync_done(struct smchan_command *cmd, int ret, u8 *rsp)
 
 	sc->ret = ret;
 	sc->rsp = rsp;
+	sc->task = current;
 	if (sc->counter)
 		sc->order = atomic_inc_return(sc->counter);
 	complete(&sc->done);
 }
 
-/* Queue @apdu from @owner as @uid; the outcome comes in @sc. */
-static int submit(struct smchan_channel *ch, struct sync_cmd *sc,
-		  const void *owner, u32 uid, const u8 *apdu, size_t len)
+static void sync_init(struct sync_cmd *sc, const void *owner, u32 uid,
+		      const u8 *apdu, size_t len)
 {
 	memset(sc, 0, sizeof(*sc));
 	INIT_LIST_HEAD(&sc->cmd.node);
@@ -281,7 +305,22 @@ static int submit(struct smchan_channel *ch, struct sync_cmd *sc,
 	sc->cmd.apdu = apdu;
 	sc->cmd.len = len;
 	sc->cmd.done = sync_done;
+}
+
+/* Queue @apdu from @owner as @uid; the outcome comes in @sc. */
+static int submit(struct smchan_channel *ch, struct sync_cmd *sc,
+		  const void *owner, u32 uid, const u8 *apdu, size_t len)
+{
+	sync_init(sc, owner, uid, apdu, len);
 	return smchan_channel_submit(ch, &sc->cmd);
+}
+
+/* As a blocking write() runs it: here if the channel is idle. */
+static int run_here(struct smchan_channel *ch, struct sync_cmd *sc,
+		    const void *owner, const u8 *apdu, size_t len)
+{
+	sync_init(sc, owner, 0, apdu, len);
+	return smchan_channel_run(ch, &sc->cmd);
 }
 
 /* A command through the queue and the worker, as from /dev/smchan. */
@@ -1035,6 +1074,107 @@ static void end_all_in_flight_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sc.ret, -ECANCELED);
 }
 
+/* On an idle channel the caller runs its command, done before return. */
+static void run_idle_test(struct kunit *test)
+{
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	struct sync_cmd sc;
+	unsigned int calls;
+	int i;
+
+	for (i = 0; i < 3; i++) {	/* the first establishes a session */
+		calls = t->calls;
+		KUNIT_ASSERT_EQ(test, run_here(ch, &sc, &sc, read16, 5), 0);
+		KUNIT_EXPECT_TRUE(test, completion_done(&sc.done));
+		KUNIT_EXPECT_PTR_EQ(test, sc.task, current);
+		KUNIT_EXPECT_EQ(test, sc.ret, 18);
+		KUNIT_EXPECT_EQ(test, t->calls - calls, i ? 1U : 3U);
+		kfree_sensitive(sc.rsp);
+	}
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->commands, 3ULL);
+	KUNIT_EXPECT_EQ(test, t->events[SMCHAN_EVENT_SESSION_UP], 1U);
+}
+
+/*
+ * The caller does not overtake: with a command running, one queued, or
+ * another file's hold, its command queues behind and the worker runs it
+ * in order.
+ */
+static void run_busy_test(struct kunit *test)
+{
+	struct settings s = { .timeout_ms = 300 };
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	struct sync_cmd first, second, mine;
+	atomic_t order = ATOMIC_INIT(0);
+	int a, b;
+
+	expect_pattern(test, ch, read16, 5, 16);
+
+	/* the worker runs a command (no answer: it times out) */
+	t->behaviour = SILENT;
+	KUNIT_ASSERT_EQ(test, submit(ch, &first, &first, 0, read16, 5), 0);
+	msleep(50);
+	KUNIT_ASSERT_EQ(test, run_here(ch, &mine, &mine, read16, 5), 0);
+	KUNIT_EXPECT_FALSE(test, completion_done(&mine.done));
+	t->behaviour = ANSWER;
+	wait_for_completion(&first.done);
+	KUNIT_EXPECT_EQ(test, first.ret, -ETIMEDOUT);
+	wait_for_completion(&mine.done);
+	KUNIT_EXPECT_EQ(test, mine.ret, 18);	/* in a new session */
+	KUNIT_EXPECT_PTR_NE(test, mine.task, current);
+	kfree_sensitive(mine.rsp);
+
+	/* another file holds it: queued, in order behind its commands */
+	KUNIT_ASSERT_EQ(test, smchan_channel_hold(ch, &b, 10000, true), 0);
+	KUNIT_ASSERT_EQ(test, submit(ch, &first, &a, 0, read16, 5), 0);
+	first.counter = &order;
+	KUNIT_ASSERT_EQ(test, run_here(ch, &second, &a, read16, 5), 0);
+	second.counter = &order;
+	KUNIT_EXPECT_FALSE(test, completion_done(&second.done));
+	msleep(50);
+	KUNIT_EXPECT_FALSE(test, completion_done(&first.done));
+	KUNIT_EXPECT_EQ(test, smchan_channel_unhold(ch, &b), 0);
+	wait_for_completion(&first.done);
+	wait_for_completion(&second.done);
+	KUNIT_EXPECT_EQ(test, first.ret, 18);
+	KUNIT_EXPECT_EQ(test, second.ret, 18);
+	KUNIT_EXPECT_LT(test, first.order, second.order);
+	kfree_sensitive(first.rsp);
+	kfree_sensitive(second.rsp);
+
+	/* the holder's own command runs here */
+	KUNIT_ASSERT_EQ(test, smchan_channel_hold(ch, &a, 10000, true), 0);
+	KUNIT_ASSERT_EQ(test, run_here(ch, &mine, &a, read16, 5), 0);
+	KUNIT_EXPECT_TRUE(test, completion_done(&mine.done));
+	KUNIT_EXPECT_EQ(test, mine.ret, 18);
+	kfree_sensitive(mine.rsp);
+	KUNIT_EXPECT_EQ(test, smchan_channel_unhold(ch, &a), 0);
+}
+
+/* Suspended: the caller does not run it either; the resume does. */
+static void run_suspended_test(struct kunit *test)
+{
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	struct sync_cmd sc;
+
+	expect_pattern(test, ch, read16, 5, 16);
+	smchan_channel_suspend(true);
+	smchan_channel_end_all(SMCHAN_END_LOCAL);
+	KUNIT_ASSERT_EQ(test, run_here(ch, &sc, &sc, read16, 5), 0);
+	msleep(50);
+	KUNIT_EXPECT_FALSE(test, completion_done(&sc.done));
+	card_model_reset(&t->card);
+	smchan_channel_suspend(false);
+	wait_for_completion(&sc.done);
+	KUNIT_EXPECT_EQ(test, sc.ret, 18);
+	kfree_sensitive(sc.rsp);
+}
+
 /* Names smchanctl can print and a shell can pass. */
 static void name_test(struct kunit *test)
 {
@@ -1075,6 +1215,9 @@ static struct kunit_case smchan_channel_cases[] = {
 	KUNIT_CASE(async_start_test),
 	KUNIT_CASE(want_session_test),
 	KUNIT_CASE(fairness_test),
+	KUNIT_CASE(run_idle_test),
+	KUNIT_CASE(run_busy_test),
+	KUNIT_CASE(run_suspended_test),
 	KUNIT_CASE(hold_test),
 	KUNIT_CASE(suspend_test),
 	KUNIT_CASE(end_all_in_flight_test),
