@@ -64,6 +64,28 @@ switches() {
 	done
 }
 
+# kworkers: the context switches of every kworker so far (the channel
+# worker's hop, if a command takes it, is one of them).
+kworkers() {
+	local d c
+	for d in /proc/[0-9]*; do
+		read -r c <"$d/comm" 2>/dev/null || continue
+		case $c in kworker*) cat "$d/status" 2>/dev/null ;; esac
+	done | awk '/ctxt_switches/ { n += $2 } END { printf "%d", n }'
+}
+
+# counted CMD...: runs CMD and prints "<its context switches> <its exit
+# status> <its wall time in us>", from its rusage and a clock around it.
+counted() {
+	python3 -c '
+import resource, subprocess, sys, time
+t = time.monotonic()
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+t = time.monotonic() - t
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(u.ru_nvcsw + u.ru_nivcsw, rc, int(t * 1e6))' "$@"
+}
+
 has_card() { smchan-bench -l 2>/dev/null | grep -qx "$1"; }
 
 {
@@ -140,16 +162,17 @@ if [ "${SMCHAN_BENCH_PROFILE:-1}" != 0 ]; then
 	# every 100 commands.
 	smchanctl apdu a 00A4000C020101 >/dev/null 2>&1
 	cs0=$(switches "$RELAY_PID" "$PCSCD_PID" "${CARD_PID[a]}")
-	t0=$(date +%s%N)
+	kw0=$(kworkers)
 	# shellcheck disable=SC2086
-	smchanctl apdu a $cmds >/dev/null || rc=1
-	t1=$(date +%s%N)
+	read -r app arc us < <(counted smchanctl apdu a $cmds)
+	kw1=$(kworkers)
 	cs1=$(switches "$RELAY_PID" "$PCSCD_PID" "${CARD_PID[a]}")
+	[ "$arc" = 0 ] || rc=1
 	sleep 0.3
 	{
-		echo "# breakdown: $P READ BINARY through /dev/smchan (one smchanctl apdu), ratchet: $(((t1 - t0) / P / 1000)) us each from outside"
+		echo "# breakdown: $P READ BINARY through /dev/smchan (one smchanctl apdu), ratchet: $((us / P)) us each from outside"
 		grep ': a: timing of' "$R_TMP/relay.log" | tail -n 1 | sed 's/^.*relay: a: /# relay: /'
-		echo "$cs0 $cs1" | awk -v p="$P" '{ printf "# context switches per command (voluntary+involuntary, all threads): relay %.2f, pcscd %.2f, card %.2f\n", ($4 - $1) / p, ($5 - $2) / p, ($6 - $3) / p }'
+		echo "$cs0 $cs1 $app $kw0 $kw1" | awk -v p="$P" '{ printf "# context switches per command (voluntary+involuntary, all threads): application %.2f, kworkers %.2f, relay %.2f, pcscd %.2f, card %.2f\n", $7 / p, ($9 - $8) / p, ($4 - $1) / p, ($5 - $2) / p, ($6 - $3) / p }'
 	} | tee -a "$OUT"
 	if command -v strace >/dev/null; then
 		strace -c -f -o "$R_TMP/strace-relay.txt" -p "$RELAY_PID" &
