@@ -1028,9 +1028,10 @@ static void hold_test(struct kunit *test)
 
 /*
  * From the suspend notification on, nothing starts: a queued command
- * waits for the resume, and then runs in a new session.
+ * waits for the resume, and then runs in a new session. A blocking
+ * write's caller (@here) does not run it either.
  */
-static void suspend_test(struct kunit *test)
+static void suspended(struct kunit *test, bool here)
 {
 	struct settings s = {};
 	struct smchan_channel *ch = make(test, &s, true);
@@ -1041,7 +1042,10 @@ static void suspend_test(struct kunit *test)
 	smchan_channel_suspend(true);
 	smchan_channel_end_all(SMCHAN_END_LOCAL);
 	KUNIT_EXPECT_TRUE(test, harness_sm_wiped(ch->sm));
-	KUNIT_ASSERT_EQ(test, submit(ch, &sc, &sc, 0, read16, 5), 0);
+	if (here)
+		KUNIT_ASSERT_EQ(test, run_here(ch, &sc, &sc, read16, 5), 0);
+	else
+		KUNIT_ASSERT_EQ(test, submit(ch, &sc, &sc, 0, read16, 5), 0);
 	smchan_channel_flush(ch);
 	KUNIT_EXPECT_FALSE(test, completion_done(&sc.done));
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_IDLE);
@@ -1051,6 +1055,16 @@ static void suspend_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sc.ret, 18);
 	kfree_sensitive(sc.rsp);
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 2ULL);
+}
+
+static void suspend_test(struct kunit *test)
+{
+	suspended(test, false);
+}
+
+static void run_suspended_test(struct kunit *test)
+{
+	suspended(test, true);
 }
 
 /* Suspend during a command: it fails at once, keys wiped, not later. */
@@ -1152,27 +1166,6 @@ static void run_busy_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mine.ret, 18);
 	kfree_sensitive(mine.rsp);
 	KUNIT_EXPECT_EQ(test, smchan_channel_unhold(ch, &a), 0);
-}
-
-/* Suspended: the caller does not run it either; the resume does. */
-static void run_suspended_test(struct kunit *test)
-{
-	struct settings s = {};
-	struct smchan_channel *ch = make(test, &s, true);
-	struct chan_test *t = test->priv;
-	struct sync_cmd sc;
-
-	expect_pattern(test, ch, read16, 5, 16);
-	smchan_channel_suspend(true);
-	smchan_channel_end_all(SMCHAN_END_LOCAL);
-	KUNIT_ASSERT_EQ(test, run_here(ch, &sc, &sc, read16, 5), 0);
-	msleep(50);
-	KUNIT_EXPECT_FALSE(test, completion_done(&sc.done));
-	card_model_reset(&t->card);
-	smchan_channel_suspend(false);
-	wait_for_completion(&sc.done);
-	KUNIT_EXPECT_EQ(test, sc.ret, 18);
-	kfree_sensitive(sc.rsp);
 }
 
 /* Names smchanctl can print and a shell can pass. */
