@@ -90,7 +90,7 @@ has_card() { smchan-bench -l 2>/dev/null | grep -qx "$1"; }
 
 {
 	echo "# $TAG $(date -u +%FT%TZ) N=$N warmup=$W relay=${SMCHAN_BENCH_RELAY:-default} cards=\"$CARDS\" modes=\"$MODES\" sizes=\"$SIZES\""
-	echo "# UML $(uname -r), $(nproc) CPU; ${SMCHAN_BENCH_HOST:-}"
+	echo "# $(uname -r), $(nproc) CPU; ${SMCHAN_BENCH_HOST:-}"
 } >>"$OUT"
 start_pcscd3
 for c in a b c; do new_card "$c" 16; done

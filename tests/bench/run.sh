@@ -11,7 +11,8 @@
 # (SMCHAN_BENCH_MODES, SMCHAN_BENCH_SIZES, SMCHAN_BENCH_CARDS,
 # SMCHAN_BENCH_RELAY...).  At the end, tests/bench/summary.sh's table over
 # the runs (medians, and the ratios' spread) goes to the terminal and to
-# the results file.
+# the results file. SMCHAN_BENCH_KERNEL=6.12 (or 6.1) runs it on Debian's
+# kernel in qemu (tests/qemu-run) instead of UML.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$top/build/bench"
@@ -27,9 +28,18 @@ fi
 SMCHAN_BENCH_HOST="host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) CPU, load $(cut -d' ' -f1-3 /proc/loadavg)"
 export SMCHAN_BENCH_HOST
 rc=0
+# SMCHAN_BENCH_KERNEL=6.1|6.12: Debian's kernel in qemu (tests/qemu-run)
+# instead of UML.
+if [ -n "${SMCHAN_BENCH_KERNEL:-}" ]; then
+	runner=("$top/tests/qemu-run" --kernel "$SMCHAN_BENCH_KERNEL" --timeout 3600)
+	tag=qemu-$SMCHAN_BENCH_KERNEL
+else
+	runner=("$top/tests/uml-run" --timeout 1800)
+	tag=uml
+fi
 for i in $(seq "${SMCHAN_BENCH_REPEAT:-1}"); do
-	SMCHAN_BENCH_TAG=${SMCHAN_BENCH_TAG:-uml}-$i \
-		"$top/tests/uml-run" --timeout 1800 -- "$top/tests/bench/bench.sh" >>"$log" 2>&1 || rc=1
+	SMCHAN_BENCH_TAG=${SMCHAN_BENCH_TAG:-$tag}-$i \
+		"${runner[@]}" -- "$top/tests/bench/bench.sh" >>"$log" 2>&1 || rc=1
 done
 grep -E '^# |FAILED' "$SMCHAN_BENCH_OUT" 2>/dev/null | grep -v '^#   '
 summary=$("$top/tests/bench/summary.sh" "$SMCHAN_BENCH_OUT" 2>&1)
