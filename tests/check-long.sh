@@ -5,7 +5,10 @@
 # Today: tests/qemu/install.sh, the admin guide's Install and DKMS
 # sections followed line by line in qemu on Debian's 6.1 and 6.12 kernels
 # (side by side, one vCPU each; 9 minutes on 6.1, more on 6.12: the module
-# is built three times under TCG, and depmod decompresses 6.12's xz modules). Ends with "N passed, N failed" like make check.
+# is built three times under TCG, and depmod decompresses 6.12's xz
+# modules); then tests/qemu/module-life.sh with 100 load/unload rounds on
+# each kernel (2.5 min each). Ends with "N passed, N failed" like make
+# check.
 set -uo pipefail
 . "$(dirname "$0")/qemu/lib.sh"
 "$UMLDIR/deps.sh" || exit 1
@@ -28,6 +31,16 @@ for l in 6.1 6.12; do
 	read -r p f < <(awk '/^install: RESULT /{p=$3; f=$4} END{print p+0, f+0}' "$CHECK/install-$l.log")
 	[ "$rc" = 0 ] || [ "$f" != 0 ] || f=1
 	result "qemu-$l/install" "$p" "$f"
+done
+# Module life with 100 load/unload rounds (make check runs 20).
+for l in 6.1 6.12; do
+	"$TOP/tests/qemu-run" --kernel "$l" --no-module --strict --timeout 1200 \
+		-- env MODULE_LIFE_N=100 "$QEMUDIR/module-life.sh" >"$CHECK/module-life-$l.log" 2>&1
+	rc=$?
+	grep -E '^module-life: (ok|FAIL)' "$CHECK/module-life-$l.log" | sed "s/^module-life: /  module-life-$l: /"
+	read -r p f < <(awk '/^module-life: RESULT /{p=$3; f=$4} END{print p+0, f+0}' "$CHECK/module-life-$l.log")
+	[ "$rc" = 0 ] || [ "$f" != 0 ] || f=1
+	result "qemu-$l/module-life-100" "$p" "$f"
 done
 awk '{ p += $2; f += $3 } $3 > 0 { bad = bad " " $1 }
 	END { if (bad != "") printf "  FAILED  %s\n", bad; printf "%d passed, %d failed\n", p, f; exit f > 0 }' "$RESULTS"
