@@ -89,9 +89,19 @@ if [ "$mode" = full ]; then
 	# (SMCHAN_QEMU_SERIAL) on the other core. Its results go to a file of
 	# their own until the UML stages are done (stage counts lines).
 	say QEMU "Debian's 6.1 and 6.12 kernels in qemu, beside the UML e2e and relay stages: e2e, the relay through qemu's USB CCID readers, USB faults, DKMS, module life"
+	# The fuzzers' short pass (tests/fuzz, CPU-bound) follows the guests
+	# on their core.
 	qstart=$SECONDS
-	SMCHAN_RESULTS=$CHECK/results-qemu SMCHAN_QEMU_SERIAL=1 \
-		"$TOP/tests/qemu/stage.sh" >"$CHECK/qemu-stage.out" 2>&1 9>&- &
+	background() {
+		local rc=0
+		"$TOP/tests/qemu/stage.sh" >"$CHECK/qemu-stage.out" 2>&1 || rc=1
+		echo "qemu $((SECONDS - qstart))" >"$CHECK/background-times"
+		make -C "$TOP/tests/fuzz" --no-print-directory check \
+			>"$CHECK/fuzz-stage.out" 2>&1 || rc=1
+		echo "fuzz $((SECONDS - qstart))" >>"$CHECK/background-times"
+		return "$rc"
+	}
+	SMCHAN_RESULTS=$CHECK/results-qemu SMCHAN_QEMU_SERIAL=1 background 9>&- &
 	qpid=$!
 	say E2E "tests/e2e: /dev/smchan and the netlink family in UML"
 	stage e2e "$TOP/tests/e2e/run.sh" 9>&- || :
@@ -103,11 +113,13 @@ if [ "$mode" = full ]; then
 		local rc=0
 		wait "$qpid" || rc=$?
 		sed 's/^/  /' "$CHECK/qemu-stage.out"
+		say FUZZ "tests/fuzz: the short, fixed-seed pass of every target"
+		grep -E '^(  FUZZ|fuzz )' "$CHECK/fuzz-stage.out" | sed 's/^/  /'
 		cat "$CHECK/results-qemu" >>"$RESULTS" 2>/dev/null
-		say QEMU "the qemu stage took $((SECONDS - qstart)) s in all"
+		say QEMU "the qemu stage and the fuzzers took $((SECONDS - qstart)) s in all ($(tr '\n' ' ' <"$CHECK/background-times" 2>/dev/null)s from their start)"
 		return "$rc"
 	}
-	stage qemu qemu_done || :
+	stage qemu+fuzz qemu_done || :
 fi
 
 say TIME "$mode check took $((SECONDS - start)) s ($(awk '{ printf "%s%s %d s", (NR > 1 ? ", " : ""), $1, $2 }' "$CHECK/stage-times"))"
