@@ -472,6 +472,8 @@ static struct sock *unbind(struct smchan_channel *ch)
 	lockdep_assert_held(&ch->relay_lock);
 	ch->tsk = NULL;
 	ch->portid = 0;
+	ch->card = false;
+	ch->atr_len = 0;
 	lose(ch, SMCHAN_END_TRANSPORT, -EPIPE);
 	return sk;
 }
@@ -565,6 +567,9 @@ void smchan_channel_info(struct smchan_channel *ch,
 	info->cfg = ch->cfg;
 	info->transport = ch->tsk;
 	info->last_err = ch->last_err;
+	info->card = ch->card;
+	info->atr_len = ch->atr_len;
+	memcpy(info->atr, ch->atr, ch->atr_len);
 	spin_unlock(&ch->relay_lock);
 	memzero_explicit(info->cfg.mkey, sizeof(info->cfg.mkey));
 	info->state = READ_ONCE(ch->state);
@@ -1520,24 +1525,35 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_transport_done);
  * @ch: the channel
  * @sk: the reporting socket, which must be the bound one
  * @present: the card is there
+ * @atr: its ATR (public: the card sends it to anyone at reset), or NULL
+ * @atr_len: the length of @atr, 0 or 2..%SMCHAN_ATR_MAX
  *
  * A removed card ends the session: at once if no command is running, else
- * when the running command is over (its request fails with -ENXIO). The
- * transport's own thread calls this, so it must not wait for a command
- * that waits for the transport.
+ * when the running command is over (its request fails with -ENXIO), and
+ * its ATR is forgotten. A present card's report replaces the ATR kept.
+ * The transport's own thread calls this, so it must not wait for a
+ * command that waits for the transport.
  *
- * Return: 0, or -EPERM when @sk is not the channel's transport.
+ * Return: 0, -EINVAL for an ATR with a removed card or of a bad length,
+ * or -EPERM when @sk is not the channel's transport.
  */
 int smchan_card_status(struct smchan_channel *ch, struct sock *sk,
-		       bool present)
+		       bool present, const u8 *atr, size_t atr_len)
 {
 	int ret = 0;
 
+	if (atr_len == 1 || atr_len > SMCHAN_ATR_MAX || (atr_len && !present))
+		return -EINVAL;
 	spin_lock(&ch->relay_lock);
-	if (!sk || ch->tsk != sk)
+	if (!sk || ch->tsk != sk) {
 		ret = -EPERM;
-	else if (!present)
-		lose(ch, SMCHAN_END_CARD_REMOVED, -ENXIO);
+	} else {
+		ch->card = present;
+		ch->atr_len = atr_len;
+		memcpy(ch->atr, atr, atr_len);
+		if (!present)
+			lose(ch, SMCHAN_END_CARD_REMOVED, -ENXIO);
+	}
 	spin_unlock(&ch->relay_lock);
 	if (!ret && !present)
 		end_lost_soon(ch);

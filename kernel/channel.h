@@ -146,6 +146,10 @@ struct smchan_channel_ops {
  * @want_session: an administrator started a session and has not stopped
  *	it: a session that fails is started again, as if auto-establish
  * @last_err: why the last session start failed (negative), or 0
+ * @card: the bound transport reported the card present (cleared with
+ *	the card's removal and when the transport goes)
+ * @atr_len: the length of @atr, 0 when the transport gave none
+ * @atr: the card's ATR as the transport reported it with the card
  * @tsk: the bound transport's socket, held, or NULL
  * @portid: its netlink port, where TRANSMITs go
  * @gen: increases whenever the session is to end from outside (transport
@@ -193,6 +197,9 @@ struct smchan_channel {
 	bool dead;
 	bool want_session;
 	int last_err;
+	bool card;
+	u8 atr_len;
+	u8 atr[SMCHAN_ATR_MAX];
 	struct sock *tsk;
 	u32 portid;
 	u64 gen;
@@ -214,6 +221,9 @@ struct smchan_channel {
  * @last_err: why the last session start failed (negative), or 0
  * @n: number of the next command of the session
  * @transport: a transport is bound
+ * @card: its card is present
+ * @atr_len: length of @atr (0: none)
+ * @atr: the card's ATR
  * @commands: commands answered
  * @sm_failures: responses that failed verification
  * @sessions: sessions established
@@ -227,6 +237,9 @@ struct smchan_channel_info {
 	int last_err;
 	u64 n;
 	bool transport;
+	bool card;
+	u8 atr_len;
+	u8 atr[SMCHAN_ATR_MAX];
 	u64 commands;
 	u64 sm_failures;
 	u64 sessions;
@@ -277,6 +290,6 @@ void smchan_transport_release(u32 portid);
 int smchan_transport_done(struct smchan_channel *ch, struct sock *sk, u64 id,
 			  const u8 *rsp, size_t len, int err);
 int smchan_card_status(struct smchan_channel *ch, struct sock *sk,
-		       bool present);
+		       bool present, const u8 *atr, size_t atr_len);
 
 #endif /* _SMCHAN_CHANNEL_H */

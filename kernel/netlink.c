@@ -57,6 +57,16 @@ static int validate_response(const struct nlattr *attr,
 	return 0;
 }
 
+static int validate_atr(const struct nlattr *attr,
+			struct netlink_ext_ack *extack)
+{
+	if (nla_len(attr) < 2) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "an ATR has at least TS and T0");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static struct netlink_range_validation timeout_range = {
 	.min = 1,
 	.max = 600000,
@@ -102,6 +112,8 @@ static const struct nla_policy smchan_policy[SMCHAN_A_MAX + 1] = {
 	[SMCHAN_A_END_REASON] = { .type = NLA_REJECT },
 	[SMCHAN_A_CARD_PRESENT] = NLA_POLICY_MAX(NLA_U8, 1),
 	[SMCHAN_A_PAD] = { .type = NLA_REJECT },
+	[SMCHAN_A_ATR] = NLA_POLICY_VALIDATE_FN(NLA_BINARY, validate_atr,
+						SMCHAN_ATR_MAX),
 };
 
 /*
@@ -340,6 +352,9 @@ static int fill_channel(struct sk_buff *skb, struct smchan_channel *ch,
 	     nla_put_u32(skb, SMCHAN_A_ERROR, -info->last_err)) ||
 	    nla_put_u64_64bit(skb, SMCHAN_A_N, info->n, SMCHAN_A_PAD) ||
 	    nla_put_u8(skb, SMCHAN_A_TRANSPORT, info->transport) ||
+	    nla_put_u8(skb, SMCHAN_A_CARD_PRESENT, info->card) ||
+	    (info->atr_len &&
+	     nla_put(skb, SMCHAN_A_ATR, info->atr_len, info->atr)) ||
 	    put_stats(skb, info)) {
 		genlmsg_cancel(skb, hdr);
 		goto out;
@@ -583,16 +598,25 @@ static int transmit_done_doit(struct sk_buff *skb, struct genl_info *info)
 
 static int card_status_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nlattr *atr = info->attrs[SMCHAN_A_ATR];
 	struct smchan_channel *ch;
+	bool present;
 	int ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, SMCHAN_A_CARD_PRESENT))
 		return -EINVAL;
+	present = nla_get_u8(info->attrs[SMCHAN_A_CARD_PRESENT]);
+	if (atr && !present) {
+		NL_SET_ERR_MSG_ATTR(info->extack, atr,
+				    "an ATR comes with a present card only");
+		return -EINVAL;
+	}
 	ch = lookup(info);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
-	ret = smchan_card_status(ch, sender(skb),
-				 nla_get_u8(info->attrs[SMCHAN_A_CARD_PRESENT]));
+	ret = smchan_card_status(ch, sender(skb), present,
+				 atr ? nla_data(atr) : NULL,
+				 atr ? nla_len(atr) : 0);
 	smchan_channel_put(ch);
 	return ret;
 }

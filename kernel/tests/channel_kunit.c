@@ -108,7 +108,7 @@ static int seam(struct smchan_channel *ch, u32 portid, u64 id,
 			t->rsp[n - 3] ^= 1;
 		ret = smchan_transport_done(ch, sk, id, t->rsp, n, 0);
 		if (t->behaviour == ANSWER_REMOVE && t->calls == t->remove_at)
-			smchan_card_status(ch, sk, false);
+			smchan_card_status(ch, sk, false, NULL, 0);
 		return ret;
 	case ERROR:
 		return smchan_transport_done(ch, sk, id, NULL, 0,
@@ -590,7 +590,8 @@ static void binding_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bind_port(t, ch, PORT), 0);
 	KUNIT_EXPECT_EQ(test, bind_port(t, ch, PORT + 1), -EBUSY);
 	KUNIT_EXPECT_EQ(test, smchan_transport_unbind(ch, sk1), -ENOTCONN);
-	KUNIT_EXPECT_EQ(test, smchan_card_status(ch, sk1, false), -EPERM);
+	KUNIT_EXPECT_EQ(test, smchan_card_status(ch, sk1, false, NULL, 0),
+			-EPERM);
 	KUNIT_EXPECT_EQ(test, smchan_transport_done(ch, sk0, 1, NULL, 0,
 						    -EIO), -ESRCH);
 	KUNIT_EXPECT_EQ(test, smchan_transport_unbind(ch, sk0), 0);
@@ -633,13 +634,83 @@ static void card_removed_test(struct kunit *test)
 	struct chan_test *t = test->priv;
 
 	expect_pattern(test, ch, read16, 5, 16);
-	KUNIT_ASSERT_EQ(test, smchan_card_status(ch, sk_of(t, PORT), false), 0);
+	KUNIT_ASSERT_EQ(test, smchan_card_status(ch, sk_of(t, PORT), false,
+						 NULL, 0), 0);
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_IDLE);
 	KUNIT_EXPECT_FALSE(test, ch->sm->established);
 	KUNIT_EXPECT_EQ(test, ch->sm->end_reason, SMCHAN_END_CARD_REMOVED);
 	card_model_reset(&t->card);
 	expect_pattern(test, ch, read16, 5, 16);
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 2ULL);
+}
+
+/*
+ * The card's ATR: kept from the bound transport's report of a present
+ * card, replaced by the next, forgotten with the card or the transport;
+ * bad lengths, an ATR with a removed card and another socket's report
+ * change nothing.
+ */
+static void atr_test(struct kunit *test)
+{
+	static const u8 atr1[] = { 0x3B, 0x85, 0x81, 0x11, 0xFE, 0x80,
+				   0x73, 0x80, 0x01, 0xC0, 0x59 };
+	static const u8 atr2[] = { 0x3B, 0x00 };
+	u8 big[SMCHAN_ATR_MAX + 1] = { 0x3B };
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	struct sock *sk = sk_of(t, PORT);
+	struct smchan_channel_info *info;
+	int i;
+
+	info = info_of(test, ch);
+	KUNIT_EXPECT_FALSE(test, info->card);
+	KUNIT_EXPECT_EQ(test, info->atr_len, 0);
+
+	KUNIT_EXPECT_EQ(test, smchan_card_status(ch, sk, true, atr1,
+						 sizeof(atr1)), 0);
+	info = info_of(test, ch);
+	KUNIT_EXPECT_TRUE(test, info->card);
+	KUNIT_ASSERT_EQ(test, info->atr_len, sizeof(atr1));
+	KUNIT_EXPECT_EQ(test, memcmp(info->atr, atr1, sizeof(atr1)), 0);
+
+	/* Refused: nothing changes. */
+	KUNIT_EXPECT_EQ(test, smchan_card_status(ch, sk, true, big, 1),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, smchan_card_status(ch, sk, true, big,
+						 sizeof(big)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, smchan_card_status(ch, sk, false, atr2,
+						 sizeof(atr2)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, smchan_card_status(ch, sk_of(t, PORT + 1), true,
+						 atr2, sizeof(atr2)), -EPERM);
+	info = info_of(test, ch);
+	KUNIT_EXPECT_TRUE(test, info->card);
+	KUNIT_ASSERT_EQ(test, info->atr_len, sizeof(atr1));
+	KUNIT_EXPECT_EQ(test, memcmp(info->atr, atr1, sizeof(atr1)), 0);
+
+	/* The largest ATR; then another card, without an ATR. */
+	KUNIT_EXPECT_EQ(test, smchan_card_status(ch, sk, true, big,
+						 SMCHAN_ATR_MAX), 0);
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->atr_len, SMCHAN_ATR_MAX);
+	KUNIT_EXPECT_EQ(test, smchan_card_status(ch, sk, true, NULL, 0), 0);
+	info = info_of(test, ch);
+	KUNIT_EXPECT_TRUE(test, info->card);
+	KUNIT_EXPECT_EQ(test, info->atr_len, 0);
+
+	/* Removal forgets it; so does the transport's going. */
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, smchan_card_status(ch, sk, true, atr2,
+							 sizeof(atr2)), 0);
+		if (i == 0)
+			KUNIT_EXPECT_EQ(test, smchan_card_status(ch, sk, false,
+								 NULL, 0), 0);
+		else
+			KUNIT_EXPECT_EQ(test, smchan_transport_unbind(ch, sk),
+					0);
+		info = info_of(test, ch);
+		KUNIT_EXPECT_FALSE(test, info->card);
+		KUNIT_EXPECT_EQ(test, info->atr_len, 0);
+	}
 }
 
 /* Suspend and VM fork end every session and wipe its keys at once. */
@@ -1195,6 +1266,7 @@ static struct kunit_case smchan_channel_cases[] = {
 	KUNIT_CASE(release_test),
 	KUNIT_CASE(binding_test),
 	KUNIT_CASE(card_removed_test),
+	KUNIT_CASE(atr_test),
 	KUNIT_CASE(end_all_test),
 	KUNIT_CASE(lost_while_idle_test),
 	KUNIT_CASE(delete_test),

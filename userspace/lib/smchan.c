@@ -610,6 +610,17 @@ static int parse_info(struct nlmsghdr *nlh, struct smchan_channel_info *info)
 		info->transport = nla_get_u8(tb[SMCHAN_A_TRANSPORT]);
 		info->present |= SMCHAN_INFO_TRANSPORT;
 	}
+	if (HAVE(tb, SMCHAN_A_CARD_PRESENT, 1)) {
+		info->card_present = nla_get_u8(tb[SMCHAN_A_CARD_PRESENT]);
+		info->present |= SMCHAN_INFO_CARD_PRESENT;
+	}
+	/* An ATR of another length is not one: ignored. */
+	if (HAVE(tb, SMCHAN_A_ATR, 2) &&
+	    nla_len(tb[SMCHAN_A_ATR]) <= SMCHAN_ATR_MAX) {
+		info->atr_len = nla_len(tb[SMCHAN_A_ATR]);
+		memcpy(info->atr, nla_data(tb[SMCHAN_A_ATR]), info->atr_len);
+		info->present |= SMCHAN_INFO_ATR;
+	}
 	if (tb[SMCHAN_A_MKEY])
 		info->present |= SMCHAN_INFO_MKEY;
 	if (HAVE(tb, SMCHAN_A_ERROR, 4)) {
@@ -934,12 +945,27 @@ int smchan_transport_unbind(struct smchan_nl *h, const char *name)
 
 int smchan_card_status(struct smchan_nl *h, const char *name, bool present)
 {
-	struct nl_msg *msg = new_msg(h, SMCHAN_CMD_CARD_STATUS, 0);
+	return smchan_card_status_atr(h, name, present, NULL, 0);
+}
 
+int smchan_card_status_atr(struct smchan_nl *h, const char *name, bool present,
+			   const uint8_t *atr, size_t atr_len)
+{
+	struct nl_msg *msg;
+
+	if ((atr_len && (!atr || !present)) || atr_len == 1 ||
+	    atr_len > SMCHAN_ATR_MAX) {
+		snprintf(h->errmsg, sizeof(h->errmsg),
+			 "an ATR of %zu bytes%s", atr_len,
+			 present ? "" : " with no card");
+		return -EINVAL;
+	}
+	msg = new_msg(h, SMCHAN_CMD_CARD_STATUS, 0);
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_string(msg, SMCHAN_A_CHANNEL, name) < 0 ||
-	    nla_put_u8(msg, SMCHAN_A_CARD_PRESENT, present) < 0) {
+	    nla_put_u8(msg, SMCHAN_A_CARD_PRESENT, present) < 0 ||
+	    (atr_len && nla_put(msg, SMCHAN_A_ATR, (int)atr_len, atr) < 0)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

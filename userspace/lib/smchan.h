@@ -137,6 +137,8 @@ enum {
 	SMCHAN_INFO_STATS	= 1 << 12,
 	SMCHAN_INFO_MKEY	= 1 << 13,	/* must never happen */
 	SMCHAN_INFO_ERROR	= 1 << 14,	/* error */
+	SMCHAN_INFO_CARD_PRESENT = 1 << 15,	/* card_present */
+	SMCHAN_INFO_ATR		= 1 << 16,	/* atr, atr_len */
 };
 
 struct smchan_stats {
@@ -159,6 +161,9 @@ struct smchan_channel_info {
 	struct smchan_stats stats;
 	uint32_t error;			/* state failed: why the last session
 					 * start failed (positive errno) */
+	uint8_t card_present;		/* 1: the transport reports a card */
+	uint8_t atr[SMCHAN_ATR_MAX];	/* its ATR, as the transport saw it */
+	size_t atr_len;			/* 2..SMCHAN_ATR_MAX with _INFO_ATR */
 };
 
 /* info may be NULL; otherwise it receives the kernel's reply. */
@@ -199,6 +204,11 @@ int smchan_session_stop(struct smchan_nl *h, const char *name);
 int smchan_transport_bind(struct smchan_nl *h, const char *name);
 int smchan_transport_unbind(struct smchan_nl *h, const char *name);
 int smchan_card_status(struct smchan_nl *h, const char *name, bool present);
+/* The same with the present card's ATR (atr_len 2..SMCHAN_ATR_MAX; or
+ * NULL, 0), which get and dump then report: -EINVAL for another length or
+ * an ATR with present false, and nothing is sent. */
+int smchan_card_status_atr(struct smchan_nl *h, const char *name, bool present,
+			   const uint8_t *atr, size_t atr_len);
 
 /* One SMCHAN_CMD_TRANSMIT from the kernel.  apdu is valid during the
  * handler call only. */

@@ -24,9 +24,10 @@
  *     SCardGetStatusChange for its reader's events (and pcscd's reader
  *     list), so that nothing about the reader is asked on the command
  *     path; on an event the worker looks at the reader between two
- *     netlink waits and reports the card inserted or removed
- *     (CARD_STATUS), so that the kernel ends the session when the card
- *     goes and starts a new one when it is back;
+ *     netlink waits and reports the card inserted (with its ATR, which
+ *     the channel's info then shows: the smchan PC/SC reader gives it to
+ *     applications) or removed (CARD_STATUS), so that the kernel ends the
+ *     session when the card goes and starts a new one when it is back;
  *   - re-establishes its PC/SC context with backoff when pcscd goes away
  *     (SCARD_E_NO_SERVICE), and its binding when the channel is recreated.
  * Closing a worker's socket unbinds its channel.
@@ -222,6 +223,8 @@ struct relay {
 	char reader[SMCHAN_READER_MAX];	/* the PC/SC name it resolved to */
 	DWORD state;			/* last dwEventState */
 	int reported;			/* card status told the kernel: -1 none */
+	uint8_t atr[SMCHAN_ATR_MAX];	/* the ATR told with it */
+	size_t atr_len;
 	int backoff_ms;
 	long long next_ctx, next_cfg, next_bind;
 	uint32_t timeout_ms;		/* the channel's, 0: unknown */
@@ -261,25 +264,38 @@ static void drop_ctx(struct relay *r)
 	r->state = SCARD_STATE_UNAWARE;
 }
 
-static void report(struct relay *r, int present)
+/* Tells the kernel the card's presence and, for a present card, its ATR
+ * (atr_len 0: none known), when either changed. */
+static void report_atr(struct relay *r, int present, const uint8_t *atr, size_t atr_len)
 {
 	int err;
 
-	if (!r->bound || present == r->reported)
+	if (atr_len < 2 || atr_len > SMCHAN_ATR_MAX || !present)
+		atr_len = 0;
+	if (!r->bound || (present == r->reported && atr_len == r->atr_len &&
+			  !memcmp(atr, r->atr, atr_len)))
 		return;
-	err = smchan_card_status(r->nl, r->w->name, present);
+	err = smchan_card_status_atr(r->nl, r->w->name, present, atr_len ? atr : NULL,
+				     atr_len);
 	if (err) {
 		rlog(LOG_WARNING, "%s: Unable to report the card %s: %s", r->w->name,
 		     present ? "present" : "absent", smchan_strerror(err));
 		return;
 	}
-	if (present)
+	if (present && r->reported != 1)
 		rlog(LOG_INFO, "%s: card present in `%s'", r->w->name, r->reader);
-	else if (r->reported == 1)
+	else if (!present && r->reported == 1)
 		rlog(LOG_INFO, "%s: card removed: the session has ended", r->w->name);
-	else
+	else if (!present)
 		rlog(LOG_INFO, "%s: no card", r->w->name);
 	r->reported = present;
+	memcpy(r->atr, atr, atr_len);
+	r->atr_len = atr_len;
+}
+
+static void report(struct relay *r, int present)
+{
+	report_atr(r, present, NULL, 0);
 }
 
 /* Reads the channel's reader setting; -1 when the channel is gone. */
@@ -395,7 +411,7 @@ static void check_status(struct relay *r)
 		report(r, 0);
 	}
 	if (present)
-		report(r, 1);
+		report_atr(r, 1, rs.rgbAtr, rs.cbAtr);
 	return;
 gone:
 	rlog(LOG_INFO, "%s: reader `%s' is gone", r->w->name, r->reader);
@@ -608,6 +624,7 @@ static void try_bind(struct relay *r)
 	if (!err) {
 		r->bound = true;
 		r->reported = -1;
+		r->atr_len = 0;
 		r->state = SCARD_STATE_UNAWARE;	/* tell the kernel the card's state */
 		r->said_busy = false;
 		rlog(LOG_INFO, "%s: relaying to `%s'", r->w->name, r->want);

@@ -528,6 +528,41 @@ static void big_answers(void)
 	fake_reset();
 }
 
+/* --- CARD_STATUS and the ATR --------------------------------------------- */
+#ifndef LIB_TEST_OLD
+static void card_status(void)
+{
+	static const uint8_t atr[SMCHAN_ATR_MAX] = { 0x3B, 0x00 };
+	struct smchan_nl *h = fake_open(false);
+	struct nlattr *tb[SMCHAN_A_MAX + 1];
+	int r, n0;
+
+	n0 = nsent;
+	r = smchan_card_status_atr(h, "c0", true, atr, 2);
+	CHECK(r == 0 && nsent == n0 + 1 && last_sent(tb) && tb[SMCHAN_A_ATR] &&
+	      nla_len(tb[SMCHAN_A_ATR]) == 2 && tb[SMCHAN_A_CARD_PRESENT] &&
+	      nla_get_u8(tb[SMCHAN_A_CARD_PRESENT]) == 1,
+	      "a present card's ATR of 2 bytes is sent (got %d)", r);
+	r = smchan_card_status_atr(h, "c0", true, atr, SMCHAN_ATR_MAX);
+	CHECK(r == 0 && nsent == n0 + 2 && last_sent(tb) && tb[SMCHAN_A_ATR] &&
+	      nla_len(tb[SMCHAN_A_ATR]) == SMCHAN_ATR_MAX,
+	      "an ATR of 33 bytes is sent (got %d)", r);
+	r = smchan_card_status(h, "c0", false);
+	CHECK(r == 0 && nsent == n0 + 3 && last_sent(tb) && !tb[SMCHAN_A_ATR] &&
+	      tb[SMCHAN_A_CARD_PRESENT] && nla_get_u8(tb[SMCHAN_A_CARD_PRESENT]) == 0,
+	      "a removal carries no ATR (got %d)", r);
+	n0 = nsent;
+	r = smchan_card_status_atr(h, "c0", true, atr, 1);
+	CHECK(r == -EINVAL && nsent == n0, "an ATR of 1 byte is refused (got %d)", r);
+	r = smchan_card_status_atr(h, "c0", true, atr, SMCHAN_ATR_MAX + 1);
+	CHECK(r == -EINVAL && nsent == n0, "an ATR of 34 bytes is refused (got %d)", r);
+	r = smchan_card_status_atr(h, "c0", false, atr, 2);
+	CHECK(r == -EINVAL && nsent == n0, "an ATR with no card is refused (got %d)", r);
+	smchan_nl_close(h);
+	fake_reset();
+}
+#endif
+
 /* --- Name lengths -------------------------------------------------------- */
 
 static void name_lengths(void)
@@ -833,6 +868,42 @@ static void parsing(void)
 	r = smchan_channel_get(h, "c0", &info);
 	CHECK(r == 0 && (info.present & SMCHAN_INFO_ERROR) && info.error == EKEYREJECTED,
 	      "CHANNEL_GET: the failed start's errno (r %d, error %u)", r, info.error);
+	CHECK(r == 0 && !(info.present & (SMCHAN_INFO_CARD_PRESENT | SMCHAN_INFO_ATR)) &&
+	      !info.card_present && !info.atr_len,
+	      "CHANNEL_GET without card attributes: none reported");
+
+	/* CHANNEL_GET of a channel with a card: its presence and ATR; an
+	 * ATR longer than SMCHAN_ATR_MAX is not taken. */
+	for (i = 0; i < 2; i++) {
+		static const uint8_t atr[] = { 0x3B, 0x85, 0x81, 0x11, 0xFE, 0x80,
+					       0x73, 0x80, 0x01, 0xC0, 0x59 };
+		uint8_t big[SMCHAN_ATR_MAX + 1];
+		struct nlmsghdr *nlh;
+
+		memset(big, 0x3B, sizeof(big));
+		m = kmsg(FAKE_FAMILY, 0, SMCHAN_CMD_CHANNEL_GET);
+		nla_put_string(m, SMCHAN_A_CHANNEL, "c0");
+		nla_put_u8(m, SMCHAN_A_CARD_PRESENT, 1);
+		if (i == 0)
+			nla_put(m, SMCHAN_A_ATR, sizeof(atr), atr);
+		else
+			nla_put(m, SMCHAN_A_ATR, sizeof(big), big);
+		nlh = nlmsg_hdr(m);
+		nlh->nlmsg_seq = nl_socket_use_seq(f->sk) + 1;
+		push(f, m);
+		r = smchan_channel_get(h, "c0", &info);
+		if (i == 0)
+			CHECK(r == 0 && (info.present & SMCHAN_INFO_CARD_PRESENT) &&
+			      info.card_present == 1 && (info.present & SMCHAN_INFO_ATR) &&
+			      info.atr_len == sizeof(atr) && !memcmp(info.atr, atr, sizeof(atr)),
+			      "CHANNEL_GET: card present and its ATR (r %d, atr_len %zu)", r,
+			      info.atr_len);
+		else
+			CHECK(r == 0 && info.card_present == 1 &&
+			      !(info.present & SMCHAN_INFO_ATR) && !info.atr_len,
+			      "CHANNEL_GET: an ATR of 34 bytes is ignored (r %d, atr_len %zu)", r,
+			      info.atr_len);
+	}
 
 	/* TRANSMIT: the kernel's timeout and the deadline. */
 	t0 = mono_ms();
@@ -893,6 +964,7 @@ int main(int argc, char **argv)
 	name_lengths();
 	nlcb_debug(argv[0]);
 #ifndef LIB_TEST_OLD
+	card_status();
 	session_start();
 	parsing();
 	get_response_cla();

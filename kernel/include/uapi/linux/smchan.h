@@ -29,6 +29,9 @@
 #define SMCHAN_READER_SIZE	128
 #define SMCHAN_KEYDESC_SIZE	128
 
+/* The most bytes of an answer to reset (ISO/IEC 7816-3): SMCHAN_A_ATR. */
+#define SMCHAN_ATR_MAX		33
+
 /* Key-update modes (P1 of INITIALIZE SESSION). Only ratchet is not weak. */
 enum smchan_mode {
 	SMCHAN_MODE_XOR = 1,
@@ -133,8 +136,14 @@ enum smchan_attr {
 				 */
 	SMCHAN_A_EVENT,		/* u8: enum smchan_event */
 	SMCHAN_A_END_REASON,	/* u8: enum smchan_end_reason */
-	SMCHAN_A_CARD_PRESENT,	/* u8: 0 or 1 */
+	SMCHAN_A_CARD_PRESENT,	/* u8: 0 or 1; in get and dump, what the
+				 * bound transport last reported
+				 */
 	SMCHAN_A_PAD,
+	SMCHAN_A_ATR,		/* binary, 2..SMCHAN_ATR_MAX bytes: the card's
+				 * ATR, from CARD_STATUS; in get and dump
+				 * while the card is present
+				 */
 
 	__SMCHAN_A_MAX,
 	SMCHAN_A_MAX = __SMCHAN_A_MAX - 1
