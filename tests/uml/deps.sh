@@ -28,6 +28,8 @@ pkgs=(
 	# qemu (tests/qemu/deps.sh): Debian's own kernels, the USB CCID chain
 	qemu-system-x86 busybox-static zstd libccid udev
 	linux-image-amd64 linux-image-6.12-amd64
+	# the smchan PC/SC reader's tests (tests/ifd): unmodified PC/SC programs
+	opensc pcsc-tools python3-pyscard
 	# fuzzing (tests/fuzz/deps.sh): the short pass
 	clang-14 libfuzzer-14-dev
 )
