@@ -11,8 +11,10 @@
 
 #include "../card/vcard.h"
 #include "frontend.h"
+#include "keylog.h"
 
 FILE *vcard_demo_log;
+struct keylog *vcard_keylog;
 struct frontend_timing vcard_timing;
 
 /* "N ins=XX sw=XXXX mode=M [n=N] [inner_sw=XXXX]", without the newline */
@@ -74,6 +76,16 @@ size_t frontend_apdu(struct vcard *c, const uint8_t *cmd, size_t len,
 	log_apdu(log, ++*count, vcard_last_event(c));
 	if (vcard_demo_log)
 		demo_apdu(*count, vcard_last_event(c), cmd, len, rsp, rlen);
+	if (vcard_keylog) {
+		int err = keylog_apdu(vcard_keylog, c, cmd, len, rsp, rlen);
+
+		/* keys missing from the log would let a test pass for nothing */
+		if (err) {
+			fprintf(stderr, "smchan-vcard: %s: write failed: %s; stopping\n",
+				KEYLOG_ENV, strerror(-err));
+			exit(1);
+		}
+	}
 	return rlen;
 }
 

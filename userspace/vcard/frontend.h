@@ -19,9 +19,14 @@ struct vcard;
  * session key. */
 extern FILE *vcard_demo_log;
 
+/* SMCHAN_VCARD_KEYLOG: a test facility (keylog.h), NULL otherwise. */
+struct keylog;
+extern struct keylog *vcard_keylog;
+
 /*
  * vcard_process() and the log lines ("N ins=XX sw=XXXX mode=M [n=N]
- * [inner_sw=XXXX]", N counted in *count); returns the response length.
+ * [inner_sw=XXXX]", N counted in *count), and the key log's lines if there
+ * is one; returns the response length.
  */
 size_t frontend_apdu(struct vcard *c, const uint8_t *cmd, size_t len,
 		     uint8_t *rsp, FILE *log, uint64_t *count);

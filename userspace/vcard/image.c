@@ -52,8 +52,9 @@ int image_read(const char *path, uint8_t **buf, size_t *len)
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+int image_write_all(int fd, const void *buf, size_t len)
 {
+	const uint8_t *p = buf;
 	ssize_t n;
 
 	while (len) {
@@ -116,7 +117,7 @@ int image_write(const char *path, const uint8_t *buf, size_t len, int excl)
 	fd = create_tmp(tmp);
 	if (fd < 0)
 		return fd;
-	ret = write_all(fd, buf, len);
+	ret = image_write_all(fd, buf, len);
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (close(fd) && !ret)

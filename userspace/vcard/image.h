@@ -22,6 +22,8 @@ int image_read(const char *path, uint8_t **buf, size_t *len);
  * new content (a failed directory fsync is only warned about).
  */
 int image_write(const char *path, const uint8_t *buf, size_t len, int excl);
+/* write(2) of all len bytes, again after EINTR; 0 or -errno. */
+int image_write_all(int fd, const void *buf, size_t len);
 /* vcard_commit_fn for the card library; ctx is the path. */
 int image_commit(void *ctx, const uint8_t *img, size_t len);
 

@@ -10,6 +10,9 @@
  *   smchan-vcard --create --image FILE --mkey-file FILE|- [--suite S]
  *
  * Keys come from a file or stdin as hex text, never from argv.
+ *
+ * Test facility: SMCHAN_VCARD_KEYLOG=FILE writes every key of the card
+ * to FILE, a new file (keylog.h); tests/hygiene/ uses it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +25,7 @@
 #include "../card/vcard.h"
 #include "image.h"
 #include "frontend.h"
+#include "keylog.h"
 #include "secret.h"
 #include "vpcd.h"
 #include "vscard.h"
@@ -99,6 +103,8 @@ static int run(const char *image, const struct where *w,
 	       const char *log_path, const char *demo_path)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct keylog keylog = { .fd = -1 };
+	const char *keylog_path;
 	struct vcard *c;
 	FILE *log = NULL;
 	uint8_t *img;
@@ -119,11 +125,26 @@ static int run(const char *image, const struct where *w,
 		return 1;
 	}
 	vcard_set_commit(c, image_commit, (void *)image);
+	keylog_path = getenv(KEYLOG_ENV);
+	if (keylog_path) {
+		/* a test facility: every key of the card to a new 0600 file */
+		ret = keylog_open(&keylog, keylog_path, c);
+		if (ret) {
+			fprintf(stderr, "smchan-vcard: %s: refusing `%s': %s (it must be a new file; it is created 0600)\n",
+				KEYLOG_ENV, keylog_path, strerror(-ret));
+			vcard_free(c);
+			return 1;
+		}
+		fprintf(stderr, "smchan-vcard: %s: every key of this card is written to `%s'; for tests only\n",
+			KEYLOG_ENV, keylog_path);
+		vcard_keylog = &keylog;
+	}
 	if (log_path) {
 		log = fopen(log_path, "ae");
 		if (!log) {
 			fprintf(stderr, "smchan-vcard: Unable to open `%s': %s\n",
 				log_path, strerror(errno));
+			keylog_close(&keylog);
 			vcard_free(c);
 			return 1;
 		}
@@ -135,6 +156,7 @@ static int run(const char *image, const struct where *w,
 				demo_path, strerror(errno));
 			if (log)
 				fclose(log);
+			keylog_close(&keylog);
 			vcard_free(c);
 			return 1;
 		}
@@ -149,6 +171,7 @@ static int run(const char *image, const struct where *w,
 	else
 		ret = vpcd_serve(c, w->host, w->port, log, &stop);
 	vcard_free(c);			/* wipes every key */
+	keylog_close(&keylog);
 	if (log)
 		fclose(log);
 	if (vcard_demo_log)
