@@ -41,6 +41,7 @@ run vectors-asan "$B/asan/vectors-test" "$vectors"
 run vectors-mutation "$here/mutate.sh" "$B/vectors-test" "$vectors" "$here/vectors.sha256" 40
 [ -x "$here/pcsc-e2e.sh" ] && run pcsc-e2e "$here/pcsc-e2e.sh" "$B"
 [ -x "$B/crash-test" ] && run crash "$B/crash-test" "$B/smchan-vcard"
+[ -x "$B/keylog-test" ] && run keylog "$B/keylog-test" "$B/smchan-vcard"
 [ -x "$B/image-test" ] && run image "$B/image-test" "$here/../man/smchan-vcard.1"
 [ -x "$B/smchanctl" ] && run cli "$here/cli-test.sh" "$B"
 [ -x "$B/lib-test" ] && run libsmchan "$B/lib-test"
