@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/hostile/run.sh [--long] [--debug]: the hostile wire (hostile.sh)
+# in UML through tests/uml-run. Short form: every case once in both suites,
+# the mode rotating; --long (or HOSTILE_LONG=1): every case in every mode.
+# Prints the per-check lines and "RESULT passed failed"; appends
+# "hostile[-long] PASSED FAILED" to $SMCHAN_RESULTS when set.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+name=hostile flags=() limit=300
+for a in "$@"; do
+	case $a in
+	--long) export SMCHAN_HOSTILE_LONG=1 ;;
+	--debug) flags+=(--debug) name=$name-debug ;;
+	*) echo "usage: tests/hostile/run.sh [--long] [--debug]" >&2; exit 2 ;;
+	esac
+done
+[ -z "${HOSTILE_LONG:-}" ] || export SMCHAN_HOSTILE_LONG=1
+[ -z "${SMCHAN_HOSTILE_LONG:-}" ] || { name=$name-long limit=1200; }
+out=${SMCHAN_BUILD:-$top/build}/check/$name.log
+mkdir -p "$(dirname "$out")"
+"$top/userspace/tests/deps.sh" >/dev/null 2>&1 || :
+t0=$SECONDS
+"$top/tests/uml-run" "${flags[@]}" --strict --timeout "$limit" -- \
+	"$top/tests/hostile/hostile.sh" >"$out" 2>&1
+rc=$?
+grep -E '^hostile.sh: (ok|FAIL)' "$out" | sed "s/^hostile.sh: /  $name: /"
+read -r p f < <(awk '/^hostile.sh: RESULT /{p=$3; f=$4} END{print p+0, f+0}' "$out")
+[ "$rc" = 0 ] || [ "$f" != 0 ] || f=1
+[ -z "${SMCHAN_RESULTS:-}" ] || echo "$name $p $f" >>"$SMCHAN_RESULTS"
+[ "$f" = 0 ] || echo "  $name: log in $out (uml-run status $rc)"
+echo "RESULT $p $f ($((SECONDS - t0)) s)"
+[ "$f" = 0 ]
