@@ -7,7 +7,8 @@
 # (side by side, one vCPU each; 9 minutes on 6.1, more on 6.12: the module
 # is built three times under TCG, and depmod decompresses 6.12's xz
 # modules); then tests/qemu/module-life.sh with 100 load/unload rounds on
-# each kernel (2.5 min each). Ends with "N passed, N failed" like make
+# each kernel (2.5 min each); then tests/load/run.sh --long (16 processes
+# x 10,000 commands on 4 channels, in UML). Ends with "N passed, N failed" like make
 # check.
 set -uo pipefail
 . "$(dirname "$0")/qemu/lib.sh"
@@ -42,5 +43,7 @@ for l in 6.1 6.12; do
 	[ "$rc" = 0 ] || [ "$f" != 0 ] || f=1
 	result "qemu-$l/module-life-100" "$p" "$f"
 done
+# Load: 16 processes on 4 channels, 10,000 commands each (UML).
+SMCHAN_RESULTS=$RESULTS "$TOP/tests/load/run.sh" --long
 awk '{ p += $2; f += $3 } $3 > 0 { bad = bad " " $1 }
 	END { if (bad != "") printf "  FAILED  %s\n", bad; printf "%d passed, %d failed\n", p, f; exit f > 0 }' "$RESULTS"

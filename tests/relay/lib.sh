@@ -126,6 +126,14 @@ FRIENDLYNAME "Virtual PCD"
 DEVICENAME   /dev/null:$VPCD_PORT
 LIBPATH      $VPCD_DRIVER
 CONF
+		# VPCD_READERS=N: N vpcd readers of two slots each (slot S
+		# on port VPCD_PORT + S); pcscd loads a driver file once.
+		local i
+		for ((i = 1; i < ${VPCD_READERS:-1}; i++)); do
+			cp "$VPCD_DRIVER" "$R_TMP/libifdvpcd-$i.so"
+			printf '\nFRIENDLYNAME "Virtual PCD %d"\nDEVICENAME   /dev/null:%d\nLIBPATH      %s\n' \
+				"$i" $((VPCD_PORT + 2 * i)) "$R_TMP/libifdvpcd-$i.so" >>"$R_TMP/reader.conf"
+		done
 	fi
 	mkdir -p /run/pcscd
 	rm -f /run/pcscd/pcscd.comm
@@ -200,7 +208,11 @@ reader_name() {
 	if [ -n "$USB" ]; then
 		echo ".0-$(($1 + 1)))"
 	else
-		echo "Virtual PCD 00 0$1"
+		if [ "$1" -lt 2 ]; then
+			echo "Virtual PCD 00 0$1"
+		else
+			echo "Virtual PCD $(($1 / 2)) 00 0$(($1 % 2))"
+		fi
 	fi
 }
 

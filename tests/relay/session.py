@@ -7,6 +7,11 @@
         each must get, as `smchanctl apdu` prints it) and PREFIX.model (the
         EF's content once they have all run), starting from IMAGE's EF 5F02
   session.py check IMAGE PREFIX        exit 0 if IMAGE's EF 5F02 is PREFIX.model
+  session.py gen IMAGE SEED N PREFIX OFF LEN   the same, with every
+        write and read inside bytes OFF..OFF+LEN-1 of the EF (LEN >= 256),
+        so that sessions on disjoint regions can run at the same time
+  session.py check-all IMAGE PREFIX...  exit 0 if IMAGE's EF 5F02 is the
+        initial EF with each PREFIX's region as its PREFIX.model has it
   session.py check-cut IMAGE PREFIX K  for a session cut short after K
         confirmed answers: exit 0 if IMAGE's EF 5F02 holds exactly the
         writes among the first K commands, or those and command K+1 (the
@@ -34,14 +39,14 @@ def ef(image):
     raise SystemExit('no EF %04X in %s' % (FID, image))
 
 
-def gen(image, seed, n, prefix):
+def gen(image, seed, n, prefix, base=0, size=SIZE):
     rnd = random.Random(seed)
     model = ef(image)
     cmds, expect = ['00A4080C045F005F02'], ['9000']
     for _ in range(n - 1):
         big = rnd.random() < 0.1
         ln = rnd.randint(224, 255) if big else rnd.randint(1, 200)
-        off = rnd.randint(0, SIZE - ln)
+        off = base + rnd.randint(0, size - ln)
         if rnd.random() < 0.5:
             data = bytes(rnd.getrandbits(8) for _ in range(ln))
             ins = rnd.choice(['D6', 'D0'])
@@ -55,6 +60,23 @@ def gen(image, seed, n, prefix):
     open(prefix + '.expect', 'w').write('\n'.join(expect) + '\n')
     open(prefix + '.model', 'wb').write(model)
     open(prefix + '.initial', 'wb').write(ef(image))
+    open(prefix + '.region', 'w').write('%d %d\n' % (base, size))
+
+
+def check_all(image, prefixes):
+    model = ef(image)
+    want = None
+    for p in prefixes:
+        base, size = map(int, open(p + '.region').read().split())
+        mine = open(p + '.model', 'rb').read()
+        if want is None:
+            want = bytearray(open(p + '.initial', 'rb').read())
+        want[base:base + size] = mine[base:base + size]
+    if model == want:
+        return 0
+    bad = [i for i in range(len(model)) if model[i] != want[i]]
+    print('%d bytes differ, the first at %d' % (len(bad), bad[0]))
+    return 1
 
 
 def apply(model, cmd):
@@ -89,7 +111,11 @@ def check(image, prefix):
 
 if __name__ == '__main__':
     if sys.argv[1] == 'gen':
-        gen(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+        region = [int(a) for a in sys.argv[6:8]]
+        gen(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5],
+            *region)
+    elif sys.argv[1] == 'check-all':
+        sys.exit(check_all(sys.argv[2], sys.argv[3:]))
     elif sys.argv[1] == 'check-cut':
         sys.exit(check_cut(sys.argv[2], sys.argv[3], int(sys.argv[4])))
     else:
