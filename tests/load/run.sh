@@ -10,6 +10,7 @@
 # Appends "load[-debug|-long] P F" to $SMCHAN_RESULTS when it is set.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/report.sh"
 name=load runner=("$top/tests/uml-run" --strict) c=4 p=2 n=300
 for a in "$@"; do
 	case $a in
@@ -25,9 +26,4 @@ mkdir -p "$(dirname "$out")"
 "${runner[@]}" --timeout 3600 -- env LOAD_C="${LOAD_C:-$c}" LOAD_P="${LOAD_P:-$p}" \
 	LOAD_N="${LOAD_N:-$n}" "$top/tests/load/load.sh" >"$out" 2>&1
 rc=$?
-grep -E '^load.sh: (ok|FAIL)' "$out" | sed "s/^load.sh: /  $name: /"
-read -r pa f < <(awk '/^load.sh: RESULT /{p=$3; f=$4} END{print p+0, f+0}' "$out")
-[ "$rc" = 0 ] || [ "$f" != 0 ] || f=1
-[ -z "${SMCHAN_RESULTS:-}" ] || echo "$name $pa $f" >>"$SMCHAN_RESULTS"
-[ "$f" = 0 ] || echo "  $name: log in $out"
-[ "$f" = 0 ]
+report "$name" load.sh "$out" "$rc"

@@ -8,6 +8,7 @@
 # "relay-e2e-qemu-LINE ..." then.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/report.sh"
 name=relay-e2e runner=("$top/tests/uml-run")
 if [ "${1:-}" = --qemu ]; then
 	name=relay-e2e-qemu-${2:?--qemu 6.1|6.12}
@@ -18,9 +19,4 @@ mkdir -p "$(dirname "$out")"
 "$top/userspace/tests/deps.sh" >/dev/null 2>&1 || :
 "${runner[@]}" --strict --timeout 900 -- "$top/tests/relay/e2e.sh" >"$out" 2>&1
 rc=$?
-grep -E '^e2e.sh: (ok|FAIL)' "$out" | sed "s/^e2e.sh: /  $name: /"
-read -r p f < <(awk '/^e2e.sh: RESULT /{p=$3; f=$4} END{print p+0, f+0}' "$out")
-[ "$rc" = 0 ] || [ "$f" != 0 ] || f=1
-[ -z "${SMCHAN_RESULTS:-}" ] || echo "$name $p $f" >>"$SMCHAN_RESULTS"
-[ "$f" = 0 ] || echo "  $name: log in $out"
-[ "$f" = 0 ]
+report "$name" e2e.sh "$out" "$rc"
