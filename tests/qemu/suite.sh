@@ -11,7 +11,8 @@
 #   usb-faults   tests/qemu/usb-faults.sh: T=0 under SM chaining, the card
 #                pulled and the reader unplugged mid-session     usb-faults.log
 #   walkthrough  demo/walkthrough.sh, the patent's walk-through in the four
-#                modes, with an AES-128 and an AES-256 card      walkthrough-*.log
+#                modes, with an AES-128 and an AES-256 card (the key
+#                lengths in SMCHAN_QEMU_WALK, default "16 32")  walkthrough-*.log
 #   dkms-load    tests/qemu/dkms-load.sh: the module DKMS built on the
 #                host for this kernel, loaded with modprobe      dkms-load.log
 #   module-life  tests/qemu/module-life.sh                       module-life.log
@@ -51,7 +52,7 @@ if insmod "$SMCHAN_KO"; then
 	grep -E '^e2e.sh: (ok|FAIL)' "$out/relay.log" | sed 's/^e2e.sh: /  relay: /'
 	part usb-faults "$out/usb-faults.log" "$top/tests/qemu/usb-faults.sh"
 	grep -E '^usb-faults.sh: (ok|FAIL)' "$out/usb-faults.log" | sed 's/^usb-faults.sh: /  usb-faults: /'
-	for k in 16 32; do
+	for k in ${SMCHAN_QEMU_WALK:-16 32}; do
 		SMCHAN_DEMO_KEYLEN=$k part "walkthrough-$k" "$out/walkthrough-$k.log" \
 			"$top/demo/walkthrough.sh"
 		tail -n 2 "$out/walkthrough-$k.log" | sed "s/^/  walkthrough-$k: /"
