@@ -135,6 +135,8 @@ CONF
 				"$i" $((VPCD_PORT + 2 * i)) "$R_TMP/libifdvpcd-$i.so" >>"$R_TMP/reader.conf"
 		done
 	fi
+	# More readers (tests/ifd, the demo's closing act: the smchan reader).
+	[ -z "${PCSCD_EXTRA_CONF:-}" ] || cat "$PCSCD_EXTRA_CONF" >>"$R_TMP/reader.conf"
 	mkdir -p /run/pcscd
 	rm -f /run/pcscd/pcscd.comm
 	pcscd -f -c "$R_TMP/reader.conf" >>"$R_TMP/pcscd.log" 2>&1 &
