@@ -21,6 +21,8 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 
+#include "../channel.h"
+
 static u64 eb_now_ns(void)
 {
 	return ktime_get_ns();
@@ -71,23 +73,35 @@ static void engine_ratchet_test(struct kunit *test)
 	engine_mode_test(test, SMCHAN_MODE_RATCHET);
 }
 
+/* A channel with the default settings. */
+static int engine_default_cfg(struct smchan_config *cfg, void *arg)
+{
+	return 0;
+}
+
 /*
- * The slab memory of one session, allocation by allocation (ksize(): what
- * the allocator really gives). cmac(aes) holds its cipher first in its
- * context (crypto/cmac.c in 6.1 and 6.12); cbc(aes)'s child is not reached
- * (its layout changed in 6.7): tests/bench/scale.sh has the whole from
- * /proc/slabinfo.
+ * The slab memory of one channel, allocation by allocation (ksize(): what
+ * the allocator really gives): the channel, its session, the transforms.
+ * cmac(aes) holds its cipher first in its context (crypto/cmac.c in 6.1
+ * and 6.12); cbc(aes)'s child is not reached (its layout changed in 6.7):
+ * in 6.1 it is an "aes" cipher like cmac's.
  */
 static void engine_memory_test(struct kunit *test)
 {
-	struct smchan_sm *sm = smchan_sm_alloc();
 	struct crypto_cipher *cmac_child;
+	struct smchan_channel *ch;
+	struct smchan_sm *sm;
 	size_t total;
+	int ret;
 
-	if (IS_ERR(sm)) {
-		KUNIT_FAIL(test, "smchan_sm_alloc: %ld", PTR_ERR(sm));
+	ret = smchan_channel_add("smchan-bench", engine_default_cfg, NULL, &ch);
+	if (ret) {
+		KUNIT_FAIL(test, "smchan_channel_add: %d", ret);
 		return;
 	}
+	sm = ch->sm;
+	kunit_info(test, "mem what=smchan_channel sizeof=%zu ksize=%zu\n",
+		   sizeof(*ch), ksize(ch));
 	cmac_child = *(struct crypto_cipher **)crypto_shash_ctx(sm->crypto.cmac);
 
 	kunit_info(test, "mem what=smchan_sm sizeof=%zu ksize=%zu\n",
@@ -102,14 +116,34 @@ static void engine_memory_test(struct kunit *test)
 		   crypto_skcipher_driver_name(&sm->crypto.cbc->base),
 		   ksize(sm->crypto.cbc));
 	kunit_info(test, "mem what=blk ksize=%zu\n", ksize(sm->crypto.blk));
-	total = ksize(sm) + ksize(sm->crypto.cmac) + ksize(cmac_child) +
-		ksize(sm->crypto.cbc) + ksize(sm->crypto.blk);
+	total = ksize(ch) + ksize(sm) + ksize(sm->crypto.cmac) +
+		ksize(cmac_child) + ksize(sm->crypto.cbc) +
+		ksize(sm->crypto.blk);
 	kunit_info(test, "mem what=reached-total ksize=%zu\n", total);
-	smchan_sm_free(sm);
+	smchan_channel_del(ch);
+	smchan_channel_put(ch);
+}
+
+/* The primitives one by one: where a command's time goes. */
+static void engine_prims_test(struct kunit *test)
+{
+	u64 ns[EB_NPRIMS];
+	unsigned int i;
+	int ret;
+
+	ret = eb_prims(2000, ns);
+	if (ret) {
+		KUNIT_FAIL(test, "a primitive failed: %d", ret);
+		return;
+	}
+	for (i = 0; i < EB_NPRIMS; i++)
+		kunit_info(test, "prim side=kernel what=%s ns=%llu\n",
+			   eb_prim_names[i], ns[i]);
 }
 
 static struct kunit_case engine_bench_cases[] = {
 	KUNIT_CASE(engine_memory_test),
+	KUNIT_CASE(engine_prims_test),
 	KUNIT_CASE(engine_xor_test),
 	KUNIT_CASE(engine_list_test),
 	KUNIT_CASE(engine_opkey_test),

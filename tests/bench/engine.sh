@@ -33,7 +33,7 @@ if [ "${1:-}" = --in-uml ]; then
 	rmmod smchan_bench
 	# The KTAP and the kunit_info() lines, without the printk prefix.
 	dmesg | sed -e 's/^\[[^]]*\] *//' -e 's/^ *# [a-z_]*: //' |
-		grep -E '^(engine|mem) |not ok|^ *ok [0-9]+ smchan_engine_bench'
+		grep -E '^(engine|mem|prim) |not ok|^ *ok [0-9]+ smchan_engine_bench'
 	exit 0
 fi
 
@@ -75,6 +75,11 @@ function field(k,   i, a) {
 	if (side == "kernel") kc[key] = field("card_ns")
 }
 /^mem / { mem = mem "# " $0 "\n" }
+/^prim / {
+	side = field("side"); w = field("what"); v = field("ns") + 0
+	if (!(w in pseen)) { pseen[w] = 1; porder[++np] = w }
+	if (!((side, w) in p) || v < p[side, w]) p[side, w] = v
+}
 END {
 	printf "%-8s %5s %12s %12s %12s %8s %8s\n", "mode", "size", "kernel_ns", "ossl_noni_ns", "ossl_ni_ns", "k/noni", "k/ni"
 	for (i = 1; i <= nk; i++) {
@@ -84,6 +89,9 @@ END {
 			(kn && no) ? sprintf("%.2f", kn / no) : "-",
 			(kn && ni) ? sprintf("%.2f", kn / ni) : "-"
 	}
+	printf "%-8s %12s %12s %12s  (ns per call, each call keyed anew)\n", "prim", "kernel_ns", "ossl_noni_ns", "ossl_ni_ns"
+	for (i = 1; i <= np; i++)
+		printf "%-8s %12s %12s %12s\n", porder[i], p["kernel", porder[i]], p["openssl-noaesni", porder[i]], p["openssl", porder[i]]
 	printf "%s", mem
 }' "$out" | tee -a "$out"
 echo "engine: results in $out"

@@ -38,6 +38,7 @@ int main(int argc, char **argv)
 	unsigned int n = argc > 1 ? (unsigned int)atoi(argv[1]) : 200, m, s;
 	const char *cap = getenv("OPENSSL_ia32cap");
 	const char *side = cap && *cap ? "openssl-noaesni" : "openssl";
+	u64 ns[EB_NPRIMS];
 	struct eb_case r;
 	int ret;
 
@@ -45,6 +46,13 @@ int main(int argc, char **argv)
 		n = 200;
 	if (cap && *cap && strcmp(cap, "~0x200000200000000"))
 		side = "openssl-ia32cap";
+	if (eb_prims(n * 2, ns)) {
+		fprintf(stderr, "engine-bench: a primitive failed\n");
+		return 1;
+	}
+	for (m = 0; m < EB_NPRIMS; m++)
+		printf("prim side=%s what=%s ns=%llu\n", side, eb_prim_names[m],
+		       (unsigned long long)ns[m]);
 	for (m = 0; m < sizeof(eb_modes) / sizeof(eb_modes[0]); m++)
 		for (s = 0; s < sizeof(eb_sizes) / sizeof(eb_sizes[0]); s++) {
 			ret = eb_case(eb_modes[m], eb_sizes[s], n, &r);
