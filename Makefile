@@ -154,6 +154,14 @@ check-long:
 bench: deps
 	@tests/bench/run.sh
 
+# The engine beside OpenSSL, and 1 to 64 channels at once
+# (Documentation/performance.rst, "Engine cost" and "Scale").
+.PHONY: bench-engine bench-scale
+bench-engine: deps
+	@tests/bench/engine.sh
+bench-scale: deps
+	@tests/bench/scale.sh
+
 deps:
 	@$(UML)/deps.sh
 
