@@ -112,7 +112,7 @@ start_hostile_card() {
 # one CHANNEL SLOT MODE CASE: one attacked session, its checks.
 one() {
 	local ch=$1 slot=$2 mode=$3 case=$4 tag="$1 $3 $4" p k K st s0 s1 l0 err
-	local want a_pid= t t1 got js line i why sws inj pieces cmds out log
+	local want a_rc= t t1 got js line i why sws inj pieces cmds out log
 	p=$R_TMP/$ch-$mode-$case
 	smchanctl channel set "$ch" mode "$mode" 2>/dev/null || { bad "$tag: mode"; return; }
 	$SESSION gen "$R_TMP/$ch.img" $((seed * 2 + slot)) "$N" "$p" || rfail "session.py gen"
@@ -130,10 +130,18 @@ one() {
 		# runs, and A's command reaches the card after B's first one.
 		# B starts once the relay is free again: what the relay finds
 		# queued while it waited counts as queued before, and expires.
-		ctl "$slot" arm reorder 0 "$HOLD"
-		smchanctl apdu "$ch" 00D6000004A5A5A5A5 >"$p.a.out" 2>"$p.a.err" &
-		a_pid=$!
-		read -r -t "$(((HOLD + 300) / 1000)).$(((HOLD + 300) % 1000 / 100))" -u 8 || :
+		# So: A's timeout, then the proxy lets A go (a bare 6F 00 that
+		# nobody waits for), then half a second for the relay.
+		ctl "$slot" arm reorder 0 $((TIMEOUT + 1500))
+		smchanctl apdu "$ch" 00D6000004A5A5A5A5 >"$p.a.out" 2>"$p.a.err"
+		a_rc=$?
+		for ((i = 0; i < 100; i++)); do
+			ctl "$slot" status
+			jget got "$MSTAT" released
+			[ "$got" != true ] || break
+			read -r -t 0.1 -u 8 || :
+		done
+		read -r -t 0.5 -u 8 || :
 		k=1
 	else
 		ctl "$slot" arm "$case" "$k" "$HOLD"
@@ -146,8 +154,8 @@ one() {
 	K=${#out[@]}
 	err=$(<"$p.err")
 	ctl "$slot" status
-	if [ -n "$a_pid" ]; then
-		wait "$a_pid" && bad "$tag: file A's held command succeeded"
+	if [ -n "$a_rc" ]; then
+		[ "$a_rc" != 0 ] || bad "$tag: file A's held command succeeded"
 		if [[ $(<"$p.a.err") != *'(ETIMEDOUT)'* ]]; then
 			bad "$tag: file A got $(<"$p.a.err") instead of ETIMEDOUT"
 			return
@@ -161,7 +169,7 @@ one() {
 	got=
 	[[ ! $err =~ \((E[A-Z]+)\) ]] || got=${BASH_REMATCH[1]}
 	if [[ $got =~ ^($want)$ ]] && [ "$K" = "$k" ] && [ "$t" -le $((LIMIT * 1000)) ]; then
-		ok "$tag: errno $got after $K answers, in $t ms${a_pid:+ (file A: ETIMEDOUT)}"
+		ok "$tag: errno $got after $K answers, in $t ms${a_rc:+ (file A: ETIMEDOUT)}"
 	else
 		bad "$tag: wanted $want after $k answers within $LIMIT s, got $K answers in $t ms: $err"
 	fi

@@ -48,7 +48,8 @@ Control lines (before the token):
                  to what we injected, "sent": APDUs sent to the card since
                  the arm, "injected": the indexes (1-based) among them of
                  those that were a replay, "sessions": sessions seen,
-                 "pieces": the 61 00 pieces of the last chain}
+                 "pieces": the 61 00 pieces of the last chain,
+                 "released": reorder's held command has been answered}
   quit
 """
 import json
@@ -62,7 +63,7 @@ import time
 lock = threading.Lock()
 state = {'armed': None, 'after': 0, 'hold': 0, 'fired': False, 'case': None,
          'card_sw': [], 'sent': 0, 'injected': [], 'sessions': 0,
-         'pieces': 0}
+         'pieces': 0, 'released': False}
 sessions = []          # [[(cmd, rsp), ...], ...]
 pending = []           # commands to deliver after the next protected answer
 logf = None
@@ -207,6 +208,8 @@ class Conn:
                 time.sleep(hold)
                 pending.append(cmd)
                 rsp = b'\x6F\x00'
+                with lock:
+                    state['released'] = True
             else:
                 rsp = self.to_card(cmd)
             real = rsp
@@ -288,7 +291,7 @@ def handle(line, status):
             state.update(armed=line[1], after=int(line[2]),
                          hold=int(line[3]) if len(line) > 3 else 0,
                          fired=False, case=line[1], card_sw=[], sent=0,
-                         injected=[], pieces=0)
+                         injected=[], pieces=0, released=False)
         elif line and line[0] == 'disarm':
             state['armed'] = None
         out = dict(state, token=token)
