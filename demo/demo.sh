@@ -7,7 +7,8 @@
 # demo/walkthrough.sh inside UML (tests/uml-run): a private pcscd with the
 # vpcd driver, smchan-vcard behind it, a channel with a fresh master key
 # in the kernel keyring, smchanctl relay, and 28 commands through
-# /dev/smchan in the four modes.
+# /dev/smchan in the four modes; then, as a closing act, opensc-tool sends
+# the same walk-through to the smchan PC/SC reader (userspace/ifd).
 #
 # demo/demo.sh --usb (make demo-usb): the same walk-through on Debian's own
 # 6.12 kernel in qemu (tests/qemu-run), through qemu's USB CCID reader: the
@@ -25,7 +26,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 pkgs="pcscd vsmartcard-vpcd libpcsclite-dev libnl-3-dev libnl-genl-3-dev
-	libssl-dev keyutils pkg-config gcc make python3"
+	libssl-dev keyutils pkg-config gcc make python3 opensc"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -51,4 +52,6 @@ tests/uml/deps.sh >/dev/null
 if [ ! -e build/uml/normal/linux ]; then
 	echo "demo: building the User Mode Linux kernel once (about 3-6 minutes on 2 cores)..."
 fi
+# The closing act's smchan PC/SC reader (opensc-tool through it).
+make -s -C userspace/ifd >/dev/null
 exec tests/uml-run -- demo/walkthrough.sh

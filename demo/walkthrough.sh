@@ -197,11 +197,70 @@ while p < len(img) - 4:
             print('  %04X  %s  %s' % (off, row[:16].hex(' ').upper(),
                   ''.join(chr(b) if 32 <= b < 127 else '.' for b in row)))
 PY
+# -- closing act: an unmodified PC/SC program ---------------------------
+# opensc-tool sends the same walk-through to the smchan reader
+# (libifdsmchan.so): pcscd -> /dev/smchan -> the kernel -> the relay ->
+# pcscd -> the physical reader. Skipped without the driver or OpenSC.
+IFD=$top/userspace/build/ifd/libifdsmchan.so
+act=skipped
+if [ -z "$USB" ] && [ -f "$IFD" ] && command -v opensc-tool >/dev/null; then
+	echo
+	echo "${G}${B}== closing act: opensc-tool, unmodified, through the smchan reader ==${N}"
+	step "reader.conf: FRIENDLYNAME \"smchan demo\", DEVICENAME smchan:demo, LIBPATH libifdsmchan.so"
+	step "pcscd restarted: it reads reader.conf at its start"
+	step "smchanctl channel set demo mode ratchet (back to the default)"
+	smchanctl channel set demo mode ratchet >/dev/null
+	printf 'FRIENDLYNAME "smchan demo"\nDEVICENAME   smchan:demo\nLIBPATH      %s\n' "$IFD" >"$R_TMP/smchan.conf"
+	stop_pcscd
+	PCSCD_EXTRA_CONF=$R_TMP/smchan.conf start_pcscd
+	export HOME=$R_TMP OPENSC_CONF=/dev/null
+	rdr() { opensc-tool -l 2>/dev/null | awk -v n="$1" '$1 ~ /^[0-9]+$/ && index($0, n) { print $1; exit }'; }
+	has() { opensc-tool -l 2>/dev/null | grep -Eq "^[0-9]+ +Yes +.*$1"; }
+	wait_for 30 has "smchan demo" && wait_for 30 has "$reader" || :
+	step "opensc-tool --list-readers"
+	opensc-tool -l 2>&1 | sed 's/^/    /'
+	S=$(rdr "smchan demo")
+	step "opensc-tool -r $S --atr: $(opensc-tool -r "$S" -a 2>&1) (the physical card's)"
+	new_wire
+	t1="hi from opensc  "
+	cmds=(00A4000C020103 "00D0000010$(text_hex "$t1")" 00B0000010 00A4080C045F005F02 00B0100004)
+	args=()
+	for c in "${cmds[@]}"; do args+=(-s "$c"); done
+	step "opensc-tool -r $S -c default$(printf ' -s %s' "${cmds[@]}")"
+	out=$(opensc-tool -r "$S" -c default "${args[@]}" 2>&1) || :
+	sed 's/^/    /' <<<"$out"
+	new_wire
+	echo "    ${B}what crossed the physical reader meanwhile${N} (the card's demo log):"
+	prot=0 plain=0
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		cmd=$(field cmd "$line")
+		if [ -n "$(field n "$line")" ]; then
+			prot=$((prot + 1))
+			show "    wire > " "$cmd" "   ${C}protected, key K_$(field n "$line")${N}"
+		else
+			case $(field ins "$line") in
+			84 | 8A | C0) show "    wire > " "$cmd" "   ${Y}(session set-up)${N}" ;;
+			*) plain=$((plain + 1)); show "    wire > " "$cmd" "   plain!" ;;
+			esac
+		fi
+	done <<<"$wire"
+	if [ "$(grep -c 'SW1=0x90, SW2=0x00' <<<"$out")" = ${#cmds[@]} ] && [ $plain = 0 ] &&
+		[ $prot -ge ${#cmds[@]} ] && ! grep -q "$(text_hex "$t1")" <<<"$wire"; then
+		act=ok
+		echo "${G}opensc-tool's ${#cmds[@]} commands: answered 90 00; the card saw $prot protected commands and no plain one.${N}"
+	else
+		act=failed
+		echo "closing act FAILED: $prot protected, $plain plain commands on the wire" >&2
+	fi
+fi
+
 echo
 smchanctl show demo | sed -n '/commands:/s/^ */  kernel counters: /p'
 echo
-if [ "$count_ok" = 28 ] && [ $leaks = 0 ]; then
+if [ "$count_ok" = 28 ] && [ $leaks = 0 ] && [ "$act" != failed ]; then
 	echo "${G}${B}demo complete${N}: 28 commands in 4 modes, a new session key for every one."
+	[ "$act" != ok ] || echo "And opensc-tool, unmodified, got the same through the smchan PC/SC reader."
 	echo "The kernel holds the keys; the relay and pcscd saw only protected bytes."
 else
 	echo "demo FAILED: $count_ok of 28 commands answered, $leaks leaks (logs: KEEP_LOGS=1)" >&2
