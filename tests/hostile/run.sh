@@ -18,6 +18,7 @@ for a in "$@"; do
 done
 [ -z "${HOSTILE_LONG:-}" ] || export SMCHAN_HOSTILE_LONG=1
 [ -z "${SMCHAN_HOSTILE_LONG:-}" ] || { name=$name-long limit=1800; }
+[ ${#flags[@]} = 0 ] || limit=$((limit * 3))	# the debug kernel
 out=${SMCHAN_BUILD:-$top/build}/check/$name.log
 mkdir -p "$(dirname "$out")"
 "$top/userspace/tests/deps.sh" >/dev/null 2>&1 || :
