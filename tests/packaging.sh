@@ -223,13 +223,16 @@ fi
 expected_files() {
 	local kver=$1 ko=$2
 	cat <<-EOF
+		etc/reader.conf.d/smchan
 		lib/modules/$kver/extra/kernel/$ko
 		lib/systemd/system/smchanctl-relay.service
 		lib/udev/rules.d/60-smchan.rules
 		usr/lib/modules-load.d/smchan.conf
+		usr/lib/pcsc/drivers/serial/libifdsmchan.so
 		usr/local/bin/smchan-vcard
 		usr/local/sbin/smchanctl
 		usr/local/share/man/man1/smchan-vcard.1
+		usr/local/share/man/man8/libifdsmchan.8
 		usr/local/share/man/man8/smchanctl.8
 	EOF
 }
@@ -276,7 +279,7 @@ guide_line() {
 	if [ "$full" -eq 1 ]; then
 		expected_files "$v" "$ko"
 	else
-		expected_files "$v" "$ko" | head -n 1
+		expected_files "$v" "$ko" | grep '^lib/modules/'
 	fi >"$OUT/$name.expected"
 	(cd "$dest" && find . -type f | sed 's|^\./||' | grep -v "^lib/modules/$v/modules\." |
 		sort) >"$OUT/$name.files"
