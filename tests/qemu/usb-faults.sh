@@ -111,10 +111,7 @@ cut() {
 # socket, and the card finds the removal and the command together. qemu's
 # reader would swallow the command's answer at the removal; the card fails
 # the command first (userspace/vcard/vscard.c).
-card_out() {
-	hostctl card-pause 0 && sleep 0.5 && hostctl card-remove 0 &&
-		hostctl card-resume 0
-}
+card_out() { hostctl card-remove-in-flight 0; }
 card_in() { hostctl card-insert 0; }
 cut card card_out card_in "the card pulled with a command in flight"
 if grep -q 'vscard: apdu while removed: error' "$R_TMP/u.log"; then
