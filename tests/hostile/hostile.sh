@@ -55,15 +55,15 @@ trap hostile_finish EXIT
 # EBADMSG when the card's answer fails verification or is a bare status
 # word; ETIMEDOUT when no answer came within timeout-ms; EMSGSIZE (the
 # relay's own) for an answer too long to relay. A chain that never ends
-# gives EMSGSIZE (256-byte pieces), EBADMSG (empty pieces: the kernel
-# refuses a 301st) or ETIMEDOUT (when the pieces take longer than the
+# gives EMSGSIZE (256-byte pieces), EPROTO (empty pieces: the relay
+# gives up after 300) or ETIMEDOUT (when the pieces take longer than the
 # timeout: under load in UML, they may).
 declare -A ERRNO=(
 	[flip-cmd]=EBADMSG [flip-rsp]=EBADMSG [trunc-cmd]=EBADMSG [trunc-rsp]=EBADMSG
 	[drop-rsp]=ETIMEDOUT [delay-rsp]=ETIMEDOUT [replay-cmd]=EBADMSG
 	[replay-cmd-old]=EBADMSG [replay-rsp]=EBADMSG [replay-rsp-old]=EBADMSG
 	[reorder]=EBADMSG [bare-sw]=EBADMSG [chain]='EMSGSIZE|ETIMEDOUT'
-	[chain0]='EBADMSG|ETIMEDOUT')
+	[chain0]='EPROTO|ETIMEDOUT')
 # Every attacked session must end within this (seconds): a hostile wire may
 # cost the application a timeout or two, not more. (The chains run with a
 # timeout of 5 s: see below.)

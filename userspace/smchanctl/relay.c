@@ -47,6 +47,7 @@
  *   ETIMEDOUT   the reader timed out
  *   EBUSY       another application holds the card exclusively
  *   EMSGSIZE    the command or answer does not fit
+ *   EPROTO      the answer's 61 xx chain did not end within 300 pieces
  *   EIO         any other failure of the reader or card
  *
  * Logs go to stderr (--foreground) or syslog.  They never hold a key or
@@ -76,6 +77,7 @@
 #define PIECE_MAX 65548		/* pcsc-lite's MAX_BUFFER_SIZE_EXTENDED */
 #define ANSWER_MAX SMCHAN_NL_DATA_MAX	/* what TRANSMIT_DONE can carry */
 #define NL_WAIT_MS 250		/* longest netlink wait: the worker's tick */
+#define CHAIN_MAX 300		/* 61 xx pieces of one answer, at most */
 #define WATCH_WAIT_MS 2000	/* the watcher's longest wait for an event */
 #define STATS_EVERY 100
 #define CONFIG_POLL_MS 2000
@@ -453,8 +455,12 @@ static LONG transmit(struct relay *r, const uint8_t *cmd, size_t len, uint8_t *o
 
 /*
  * One command and its whole answer (61 xx pieces fetched and joined) with
- * the card held exclusively (or, --shared, in one transaction), unless deadline (CLOCK_MONOTONIC ms, 0: none) has
- * passed before the command would go to the card: -ETIMEDOUT then.
+ * the card held exclusively (or, --shared, in one transaction), unless
+ * deadline (CLOCK_MONOTONIC ms, 0: none) has passed before the command or
+ * a GET RESPONSE would go to the card: -ETIMEDOUT then. A chain still
+ * going after CHAIN_MAX pieces is not an answer: -EPROTO (without it a
+ * card or wire that answers 61 00 forever would cost up to CHAIN_MAX
+ * round trips here for each of the kernel's own CHAIN_MAX GET RESPONSEs).
  * Returns the answer's length, or -errno.
  */
 static long exchange(struct relay *r, const uint8_t *cmd, size_t len,
@@ -462,7 +468,7 @@ static long exchange(struct relay *r, const uint8_t *cmd, size_t len,
 {
 	/* ISO 7816-4: GET RESPONSE on the command's logical channel. */
 	uint8_t gr[5] = { smchan_get_response_cla(len ? cmd[0] : 0), 0xC0, 0x00, 0x00, 0x00 };
-	bool too_big = false;
+	bool too_big = false, endless = false, late = false;
 	size_t total = 0;
 	DWORD n;
 	LONG rv, end;
@@ -496,8 +502,15 @@ static long exchange(struct relay *r, const uint8_t *cmd, size_t len,
 	}
 send:
 	rv = transmit(r, cmd, len, r->piece, &n);
-	while (rv == SCARD_S_SUCCESS && n >= 2 && r->piece[n - 2] == 0x61 &&
-	       ++pieces < 300) {
+	while (rv == SCARD_S_SUCCESS && n >= 2 && r->piece[n - 2] == 0x61) {
+		if (++pieces == CHAIN_MAX) {
+			endless = true;
+			break;
+		}
+		if (deadline && now_ms() >= deadline) {
+			late = true;
+			break;
+		}
 		if (total + n - 2 > ANSWER_MAX) {
 			too_big = true;
 			break;
@@ -520,6 +533,13 @@ send:
 			drop_card(r);
 		goto fail;
 	}
+	if (endless) {
+		rlog(LOG_WARNING, "%s: the card's answer is a 61 xx chain of over %d pieces: EPROTO",
+		     r->w->name, CHAIN_MAX);
+		return -EPROTO;
+	}
+	if (late)
+		return -ETIMEDOUT;
 	if (too_big || total + n > ANSWER_MAX) {
 		rlog(LOG_WARNING, "%s: the card's answer is longer than %d bytes: EMSGSIZE",
 		     r->w->name, ANSWER_MAX);
