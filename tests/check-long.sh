@@ -8,7 +8,8 @@
 # is built three times under TCG, and depmod decompresses 6.12's xz
 # modules); then tests/qemu/module-life.sh with 100 load/unload rounds on
 # each kernel (2.5 min each); then tests/load/run.sh --long (16 processes
-# x 10,000 commands on 4 channels, in UML). Ends with "N passed, N failed" like make
+# x 10,000 commands on 4 channels, in UML) and tests/hostile/run.sh --long
+# (15 min). Ends with "N passed, N failed" like make
 # check.
 set -uo pipefail
 . "$(dirname "$0")/qemu/lib.sh"
@@ -45,5 +46,7 @@ for l in 6.1 6.12; do
 done
 # Load: 16 processes on 4 channels, 10,000 commands each (UML).
 SMCHAN_RESULTS=$RESULTS "$TOP/tests/load/run.sh" --long
+# The hostile wire: every case in every mode, both suites (UML).
+SMCHAN_RESULTS=$RESULTS "$TOP/tests/hostile/run.sh" --long
 awk '{ p += $2; f += $3 } $3 > 0 { bad = bad " " $1 }
 	END { if (bad != "") printf "  FAILED  %s\n", bad; printf "%d passed, %d failed\n", p, f; exit f > 0 }' "$RESULTS"

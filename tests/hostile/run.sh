@@ -8,6 +8,7 @@
 # "hostile[-long] PASSED FAILED" to $SMCHAN_RESULTS when set.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/report.sh"
 name=hostile flags=() limit=300
 for a in "$@"; do
 	case $a in
@@ -22,14 +23,7 @@ done
 out=${SMCHAN_BUILD:-$top/build}/check/$name.log
 mkdir -p "$(dirname "$out")"
 "$top/userspace/tests/deps.sh" >/dev/null 2>&1 || :
-t0=$SECONDS
 "$top/tests/uml-run" "${flags[@]}" --strict --timeout "$limit" -- \
 	"$top/tests/hostile/hostile.sh" >"$out" 2>&1
 rc=$?
-grep -E '^hostile.sh: (ok|FAIL)' "$out" | sed "s/^hostile.sh: /  $name: /"
-read -r p f < <(awk '/^hostile.sh: RESULT /{p=$3; f=$4} END{print p+0, f+0}' "$out")
-[ "$rc" = 0 ] || [ "$f" != 0 ] || f=1
-[ -z "${SMCHAN_RESULTS:-}" ] || echo "$name $p $f" >>"$SMCHAN_RESULTS"
-[ "$f" = 0 ] || echo "  $name: log in $out (uml-run status $rc)"
-echo "RESULT $p $f ($((SECONDS - t0)) s)"
-[ "$f" = 0 ]
+report "$name" hostile.sh "$out" "$rc"

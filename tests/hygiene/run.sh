@@ -10,17 +10,10 @@
 # (SMCHAN_BUILD: another build directory, as for tests/uml-run).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/report.sh"
 out=${SMCHAN_BUILD:-$top/build}/check/hygiene.log
 mkdir -p "$(dirname "$out")"
 "$top/userspace/tests/deps.sh" >/dev/null 2>&1 || :
-t0=$SECONDS
 "$top/tests/uml-run" --strict --timeout 600 -- "$top/tests/hygiene/hygiene.sh" >"$out" 2>&1
 rc=$?
-grep -E '^hygiene.sh: (ok|FAIL)|^    ' "$out" | sed 's/^hygiene.sh: /  /'
-read -r p f < <(awk '/^hygiene.sh: RESULT /{p=$3; f=$4} END{print p+0, f+0}' "$out")
-[ "$rc" = 0 ] || [ "$f" != 0 ] || f=1
-[ -z "${SMCHAN_RESULTS:-}" ] || echo "hygiene $p $f" >>"$SMCHAN_RESULTS"
-[ "$f" = 0 ] || echo "  log: $out (uml-run status $rc)"
-echo "  time: $((SECONDS - t0)) s"
-echo "RESULT $p $f"
-[ "$f" = 0 ]
+report hygiene hygiene.sh "$out" "$rc"

@@ -116,6 +116,12 @@ if [ "$mode" = full ]; then
 	stage relay-sandbox "$TOP/tests/relay/sandbox-run.sh" 9>&- || :
 	say LOAD "tests/load: 4 channels x 2 files of random commands at once (the debug kernel's run follows the fuzzers)"
 	stage load "$TOP/tests/load/run.sh" 9>&- || :
+	say E2E "tests/hostile: a man in the middle between vpcd and the card"
+	stage hostile "$TOP/tests/hostile/run.sh" 9>&- || :
+	say E2E "tests/hygiene: the real key bytes, looked for wherever a key could leak"
+	stage hygiene "$TOP/tests/hygiene/run.sh" 9>&- || :
+	say E2E "tests/ifd: unmodified PC/SC programs through the smchan reader"
+	stage ifd "$TOP/tests/ifd/run.sh" 9>&- || :
 	qemu_done() {
 		local rc=0
 		wait "$qpid" || rc=$?
