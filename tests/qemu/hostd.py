@@ -16,8 +16,8 @@ Requests (one line, words separated by blanks):
   card-stop SLOT                       SIGTERM, then SIGKILL after 5 s
   card-remove SLOT, card-insert SLOT   "remove"/"insert" to the card's
                                        control FIFO (VSC_CardRemove, VSC_ATR)
-  card-remove-in-flight SLOT           SIGSTOP, 0.3 s, "remove", SIGCONT: the
-                                       card finds a command and the removal
+  card-remove-in-flight SLOT           "remove-next": the card leaves with
+                                       the next command, which fails
   card-pause SLOT, card-resume SLOT    SIGSTOP, SIGCONT: a card that hangs
   reader-unplug SLOT                   QMP device_del ccidSLOT, the card
                                        stopped meanwhile (waits for
@@ -167,20 +167,8 @@ def handle(qmp, words):
     if op == 'card-remove':
         return control(slot_of(args[0]), 'remove')
     if op == 'card-remove-in-flight':
-        # The card stops, the guest's next command reaches its socket,
-        # and the card then finds the command and the removal together;
-        # here, so that the pause is not the guest's round trips long.
-        slot = slot_of(args[0])
-        p = cards.get(slot)
-        if not p:
-            raise RuntimeError('no card running')
-        p.send_signal(signal.SIGSTOP)
-        try:
-            time.sleep(0.3)
-            control(slot, 'remove')
-        finally:
-            p.send_signal(signal.SIGCONT)
-        return 'removed in flight'
+        # The card leaves with the next command it gets, which fails.
+        return control(slot_of(args[0]), 'remove-next')
     if op == 'card-insert':
         return control(slot_of(args[0]), 'insert')
     if op in ('card-pause', 'card-resume'):

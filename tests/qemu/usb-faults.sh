@@ -106,11 +106,10 @@ cut() {
 	fi
 }
 
-# The card pulled while a command is on its way to it: the card is
-# stopped, the guest's next command reaches qemu's reader and the card's
-# socket, and the card finds the removal and the command together. qemu's
-# reader would swallow the command's answer at the removal; the card fails
-# the command first (userspace/vcard/vscard.c).
+# The card pulled while it works on a command: it leaves with the next
+# command it gets ("remove-next"), which it fails. qemu's reader would
+# swallow that command's answer at the removal; the card fails it first
+# (userspace/vcard/vscard.c).
 card_out() { hostctl card-remove-in-flight 0; }
 card_in() { hostctl card-insert 0; }
 cut card card_out card_in "the card pulled with a command in flight"

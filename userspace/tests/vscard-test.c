@@ -20,7 +20,8 @@
  *     90 00, which the terminal model accepts;
  *   - control FIFO: remove -> CardRemove, an APDU then -> Error, insert ->
  *     ATR, and the session is gone; a command already sent when the card
- *     is pulled -> Error, then CardRemove after a grace; an Init after the handshake -> ReaderAdd
+ *     is pulled -> Error, then CardRemove after a grace; remove-next: the
+ *     same with the next command; an Init after the handshake -> ReaderAdd
  *     and ATR again, card reset; a card removed while nobody is connected
  *     sends no ATR; a refused ReaderAdd is retried at the next Init;
  *   - partial and coalesced messages; a 64 KiB APDU is served, anything
@@ -706,6 +707,26 @@ static void remove_in_flight(int fd)
 	send_error(fd, 0, VSC_SUCCESS);
 	check(log_has("vscard: apdu while removed: error"),
 	      "the log says the command in flight failed");
+
+	/* "remove-next": pulled with the next command, whenever it comes */
+	control("remove-next\n");
+	check(recv_msg(fd, 300) == -1, "remove-next: nothing before a command");
+	send_msg(fd, VSC_APDU, 0, plain, sizeof(plain));
+	if (!expect(fd, VSC_Error, "the command after remove-next"))
+		check(m.len == 4 && m.data[3] == VSC_GENERAL_ERROR,
+		      "the command after remove-next -> Error %s", hexs(m.data, m.len));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!expect(fd, VSC_CardRemove, "remove-next's CardRemove")) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		check(ms >= 150, "remove-next: then CardRemove, %ld ms later", ms);
+	}
+	send_error(fd, 0, VSC_SUCCESS);
+	control("insert\n");
+	if (!expect(fd, VSC_ATR, "insert after remove-next"))
+		check(m.len == sizeof(want_atr), "insert after remove-next -> ATR");
+	send_error(fd, 0, VSC_SUCCESS);
 }
 
 static void reinit(int fd, struct term *tm)

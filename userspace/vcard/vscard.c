@@ -25,6 +25,8 @@
  * So "remove" first fails whatever command is already in the socket with
  * an Error, as for one that arrives while removed, and gives the guest
  * REMOVE_GRACE_MS to read that failure before the CardRemove.
+ * "remove-next" does the same with the next command to arrive: the card
+ * pulled while it works on a command, whenever the guest sends one.
  *
  * A message over 64 KiB (qemu's own input limit), a type qemu never sends,
  * an Init without the magic or an Error without its 4-byte code is not
@@ -114,6 +116,7 @@ struct vs {
 	bool kept_retry;	/* 6C: for hdr with P3 = La, else GET RESPONSE */
 	uint8_t kept_hdr[4];	/* its header / its GET RESPONSE's CLA */
 	bool present;		/* the card is in the reader */
+	bool pull_next;		/* "remove-next": pulled with the next command */
 	bool reader_sent, reader_added;
 	uint32_t reader;	/* the id qemu gave the reader (0) */
 	enum ack acks[ACK_MAX];	/* what qemu's next Errors answer */
@@ -327,6 +330,22 @@ static void on_error(struct vs *v, uint32_t reader, uint32_t code)
 	}
 }
 
+/*
+ * The card has left (present is false already): reset, and tell qemu
+ * REMOVE_GRACE_MS later, so that the guest reads a failed command first.
+ */
+static void pulled(struct vs *v, bool was)
+{
+	struct timespec grace = { .tv_nsec = REMOVE_GRACE_MS * 1000000L };
+
+	card_reset(v);
+	if (was && v->reader_added) {
+		nanosleep(&grace, NULL);
+		send_expecting(v, VSC_CardRemove, v->reader, NULL, 0,
+			       ACK_REMOVE);
+	}
+}
+
 /* Returns 0, or a reason to drop the connection. */
 static const char *on_message(struct vs *v, uint32_t type, uint32_t reader,
 			      uint8_t *p, uint32_t len)
@@ -336,6 +355,7 @@ static const char *on_message(struct vs *v, uint32_t type, uint32_t reader,
 	VSCMsgInit init;
 	VSCMsgError err;
 	uint64_t ran;
+	bool pull;
 	size_t n;
 
 	switch (type) {
@@ -361,10 +381,14 @@ static const char *on_message(struct vs *v, uint32_t type, uint32_t reader,
 		on_error(v, reader, ntohl(err.code));
 		return NULL;
 	case VSC_APDU:
-		if (!v->present) {
+		if (!v->present || v->pull_next) {
+			pull = v->present;
+			v->present = v->pull_next = false;
 			err.code = htonl(VSC_GENERAL_ERROR);
 			vslog(v, "apdu while removed: error");
 			send_msg(v, VSC_Error, reader, &err, sizeof(err));
+			if (pull)
+				pulled(v, true);
 		} else {
 			frontend_arrived(&at);
 			ran = v->count;
@@ -456,10 +480,12 @@ static void drain(struct vs *v)
 		p.fd = v->fd;
 }
 
-/* "remove", "insert" (= reset), "quit"; returns 1 for quit. */
+/*
+ * "remove", "remove-next" (with the next command, which fails), "insert"
+ * (= reset), "quit"; returns 1 for quit.
+ */
 static int control_line(struct vs *v, char *line)
 {
-	struct timespec grace = { .tv_nsec = REMOVE_GRACE_MS * 1000000L };
 	bool was = v->present;
 	size_t n = strlen(line);
 
@@ -469,18 +495,17 @@ static int control_line(struct vs *v, char *line)
 		return 1;
 	if (!strcmp(line, "remove")) {
 		vslog(v, "control remove");
-		v->present = false;
+		v->present = v->pull_next = false;
 		drain(v);	/* a command in flight fails: see the top */
-		card_reset(v);
-		if (was && v->reader_added) {
-			nanosleep(&grace, NULL);
-			send_expecting(v, VSC_CardRemove, v->reader, NULL, 0,
-				       ACK_REMOVE);
-		}
+		pulled(v, was);
+	} else if (!strcmp(line, "remove-next")) {
+		vslog(v, "control remove-next");
+		v->pull_next = v->present;
 	} else if (!strcmp(line, "insert")) {
 		vslog(v, "control insert");
 		card_reset(v);
 		v->present = true;
+		v->pull_next = false;
 		if (v->reader_added)
 			send_atr(v);
 	} else if (n) {
