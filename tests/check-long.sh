@@ -8,8 +8,9 @@
 # is built three times under TCG, and depmod decompresses 6.12's xz
 # modules); then tests/qemu/module-life.sh with 100 load/unload rounds on
 # each kernel (2.5 min each); then tests/load/run.sh --long (16 processes
-# x 10,000 commands on 4 channels, in UML) and tests/hostile/run.sh --long
-# (15 min). Ends with "N passed, N failed" like make
+# x 10,000 commands on 4 channels, in UML), the load on the debug kernel,
+# the e2e suite on both Debian kernels in qemu, and tests/hostile/run.sh
+# --long (15 min). Ends with "N passed, N failed" like make
 # check.
 set -uo pipefail
 . "$(dirname "$0")/qemu/lib.sh"
@@ -46,6 +47,14 @@ for l in 6.1 6.12; do
 done
 # Load: 16 processes on 4 channels, 10,000 commands each (UML).
 SMCHAN_RESULTS=$RESULTS "$TOP/tests/load/run.sh" --long
+# The load on the debug kernel (UML), and the e2e suite on Debian's
+# kernels (qemu), which make check leaves out for time.
+SMCHAN_RESULTS=$RESULTS "$TOP/tests/load/run.sh" --debug
+for l in 6.1 6.12; do
+	SMCHAN_RESULTS=$RESULTS "$TOP/tests/e2e/run.sh" --qemu "$l"
+done
+# The smchan PC/SC reader on Debian's 6.12 (13/13 in 4 min).
+SMCHAN_RESULTS=$RESULTS "$TOP/tests/ifd/run.sh" --qemu 6.12
 # The hostile wire: every case in every mode, both suites (UML).
 SMCHAN_RESULTS=$RESULTS "$TOP/tests/hostile/run.sh" --long
 awk '{ p += $2; f += $3 } $3 > 0 { bad = bad " " $1 }

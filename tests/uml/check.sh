@@ -89,9 +89,9 @@ if [ "$mode" = full ]; then
 	# (SMCHAN_QEMU_SERIAL) on the other core. Its results go to a file of
 	# their own until the UML stages are done (stage counts lines).
 	say QEMU "Debian's 6.1 and 6.12 kernels in qemu, beside the UML e2e and relay stages: e2e, the relay through qemu's USB CCID readers, USB faults, DKMS, module life"
-	# The fuzzers' short pass (tests/fuzz, CPU-bound) and the load test on
-	# the debug kernel follow the guests on their core, so that both
-	# cores stay busy until the end.
+	# The fuzzers' short pass (tests/fuzz, CPU-bound) and the key hygiene
+	# test follow the guests on their core, so that both cores stay busy
+	# until the end.
 	qstart=$SECONDS
 	background() {
 		local rc=0
@@ -100,8 +100,8 @@ if [ "$mode" = full ]; then
 		make -C "$TOP/tests/fuzz" --no-print-directory check \
 			>"$CHECK/fuzz-stage.out" 2>&1 || rc=1
 		echo "fuzz $((SECONDS - qstart))" >>"$CHECK/background-times"
-		"$TOP/tests/load/run.sh" --debug >"$CHECK/load-debug-stage.out" 2>&1 || rc=1
-		echo "load-debug $((SECONDS - qstart))" >>"$CHECK/background-times"
+		"$TOP/tests/hygiene/run.sh" >"$CHECK/hygiene-stage.out" 2>&1 || rc=1
+		echo "hygiene $((SECONDS - qstart))" >>"$CHECK/background-times"
 		return "$rc"
 	}
 	SMCHAN_RESULTS=$CHECK/results-qemu SMCHAN_QEMU_SERIAL=1 background 9>&- &
@@ -114,12 +114,10 @@ if [ "$mode" = full ]; then
 	say E2E "tests/relay: smchanctl relay + pcscd + vpcd + smchan-vcard in UML"
 	stage relay-e2e "$TOP/tests/relay/run.sh" 9>&- || :
 	stage relay-sandbox "$TOP/tests/relay/sandbox-run.sh" 9>&- || :
-	say LOAD "tests/load: 4 channels x 2 files of random commands at once (the debug kernel's run follows the fuzzers)"
+	say LOAD "tests/load: 4 channels x 2 files of random commands at once"
 	stage load "$TOP/tests/load/run.sh" 9>&- || :
 	say E2E "tests/hostile: a man in the middle between vpcd and the card"
 	stage hostile "$TOP/tests/hostile/run.sh" 9>&- || :
-	say E2E "tests/hygiene: the real key bytes, looked for wherever a key could leak"
-	stage hygiene "$TOP/tests/hygiene/run.sh" 9>&- || :
 	say E2E "tests/ifd: unmodified PC/SC programs through the smchan reader"
 	stage ifd "$TOP/tests/ifd/run.sh" 9>&- || :
 	qemu_done() {
@@ -128,13 +126,13 @@ if [ "$mode" = full ]; then
 		sed 's/^/  /' "$CHECK/qemu-stage.out"
 		say FUZZ "tests/fuzz: the short, fixed-seed pass of every target"
 		grep -E '^(  FUZZ|fuzz )' "$CHECK/fuzz-stage.out" | sed 's/^/  /'
-		say LOAD "tests/load/run.sh --debug"
-		sed 's/^/  /' "$CHECK/load-debug-stage.out"
+		say E2E "tests/hygiene: the real key bytes, looked for wherever a key could leak"
+		sed 's/^/  /' "$CHECK/hygiene-stage.out"
 		cat "$CHECK/results-qemu" >>"$RESULTS" 2>/dev/null
 		say QEMU "the qemu stage and the fuzzers took $((SECONDS - qstart)) s in all ($(tr '\n' ' ' <"$CHECK/background-times" 2>/dev/null)s from their start)"
 		return "$rc"
 	}
-	stage qemu+fuzz+load-debug qemu_done || :
+	stage qemu+fuzz+hygiene qemu_done || :
 fi
 
 say TIME "$mode check took $((SECONDS - start)) s ($(awk '{ printf "%s%s %d s", (NR > 1 ? ", " : ""), $1, $2 }' "$CHECK/stage-times"))"
