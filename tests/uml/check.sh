@@ -88,7 +88,7 @@ if [ "$mode" = full ]; then
 	# guest keeps one core busy, so the guests go one after the other
 	# (SMCHAN_QEMU_SERIAL) on the other core. Its results go to a file of
 	# their own until the UML stages are done (stage counts lines).
-	say QEMU "Debian's 6.1 and 6.12 kernels in qemu, beside the UML e2e and relay stages: e2e, the relay through qemu's USB CCID readers, USB faults, DKMS, module life"
+	say QEMU "Debian's 6.1 and 6.12 kernels in qemu, beside the UML e2e and relay stages: the relay through qemu's USB CCID readers, USB faults, the walk-through, DKMS, module life"
 	# The fuzzers' short pass (tests/fuzz, CPU-bound) and the key hygiene
 	# test follow the guests on their core, so that both cores stay busy
 	# until the end.
@@ -106,9 +106,9 @@ if [ "$mode" = full ]; then
 	}
 	SMCHAN_RESULTS=$CHECK/results-qemu SMCHAN_QEMU_SERIAL=1 background 9>&- &
 	qpid=$!
-	# The e2e tests run on the debug kernel here, and on Debian's two
-	# kernels in the qemu stage (all but three, which the debug run has):
-	# a run on the normal UML kernel would add 220 s and no coverage.
+	# The e2e tests run on the debug kernel here (make check-long runs
+	# them on Debian's two kernels in qemu); a run on the normal UML
+	# kernel would add 220 s and no coverage.
 	say E2E "tests/e2e: /dev/smchan and the netlink family in UML (debug kernel)"
 	stage e2e-debug "$TOP/tests/e2e/run.sh" --debug 9>&- || :
 	say E2E "tests/relay: smchanctl relay + pcscd + vpcd + smchan-vcard in UML"
@@ -129,7 +129,7 @@ if [ "$mode" = full ]; then
 		say E2E "tests/hygiene: the real key bytes, looked for wherever a key could leak"
 		sed 's/^/  /' "$CHECK/hygiene-stage.out"
 		cat "$CHECK/results-qemu" >>"$RESULTS" 2>/dev/null
-		say QEMU "the qemu stage and the fuzzers took $((SECONDS - qstart)) s in all ($(tr '\n' ' ' <"$CHECK/background-times" 2>/dev/null)s from their start)"
+		say QEMU "the qemu stage, the fuzzers and hygiene took $((SECONDS - qstart)) s in all ($(tr '\n' ' ' <"$CHECK/background-times" 2>/dev/null)s from their start)"
 		return "$rc"
 	}
 	stage qemu+fuzz+hygiene qemu_done || :
