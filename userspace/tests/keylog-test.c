@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,26 +37,10 @@
 #include "../vcard/frontend.h"
 #include "../vcard/keylog.h"
 #include "terminal.h"
+#include "check.h"
 
-static int passed, failed;
 static char dir[] = "/tmp/smchan-keylog-test.XXXXXX";
 static uint8_t rsp[VCARD_RSP_MAX];
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf(ok ? "ok: " : "FAIL: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
 
 static void hex(char *out, const uint8_t *k, size_t len)
 {

@@ -25,7 +25,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,30 +38,14 @@
 #include <cacard/vscard_common.h>
 
 #include "../vcard/frontend.h"
+#include "check.h"
 
 #define HDR_LEN sizeof(VSCMsgHeader)
 #define REPEAT 5
 
 static const char key_hex[] = "00112233445566778899aabbccddeeff";
-static int passed, failed;
 static const char *vcard_bin;
 static char dir[64], img_path[128], err_path[128], sock_path[128];
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf(ok ? "ok: " : "FAIL: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
 
 static uint64_t now_ns(void)
 {

@@ -37,7 +37,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,33 +53,17 @@
 #include "../card/vcard.h"
 #include "../vcard/image.h"
 #include "terminal.h"
+#include "check.h"
 
 #define HDR_LEN sizeof(VSCMsgHeader)
 static const uint8_t want_atr[] = { 0x3B, 0x05, 0x80, 0x73, 0x30, 0x21, 0x00 };
 static const char key_hex[] = "00112233445566778899aabbccddeeff";
 
-static int passed, failed;
 static const char *vcard_bin;
 static char dir[64], sock_path[128], fifo_path[128], img_path[128];
 static char log_path[128], err_path[128];
 static struct vcard *ref;	/* the reference card library */
 static pid_t card_pid;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf(ok ? "ok: " : "FAIL: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
 
 static void sleep_ms(int ms)
 {
