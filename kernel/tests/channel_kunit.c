@@ -8,8 +8,10 @@
 
 #include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/kthread.h>
 #include <linux/net.h>
 #include <linux/netlink.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <net/net_namespace.h>
@@ -1097,6 +1099,53 @@ static void hold_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, smchan_channel_unhold(ch, &a), -ETIMEDOUT);
 }
 
+struct killed_run {
+	struct smchan_channel *ch;
+	struct sync_cmd sc;
+	struct completion started;
+};
+
+static int run_killable(void *arg)
+{
+	struct killed_run *k = arg;
+
+	allow_signal(SIGKILL);
+	complete(&k->started);
+	smchan_channel_run(k->ch, &k->sc.cmd);
+	return 0;
+}
+
+/*
+ * A fatal signal ends the wait of a caller that runs its command, at
+ * once: -EINTR, and the session ends (the command's fate is unknown).
+ */
+static void run_killed_test(struct kunit *test)
+{
+	struct settings s = { .timeout_ms = 10000 };
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	struct killed_run k = { .ch = ch };
+	struct task_struct *task;
+	unsigned long t0;
+
+	expect_pattern(test, ch, read16, 5, 16);
+	t->behaviour = SILENT;
+	sync_init(&k.sc, &k, 0, read16, 5);
+	init_completion(&k.started);
+	task = kthread_run(run_killable, &k, "smchan-kunit-run");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	wait_for_completion(&k.started);
+	msleep(50);
+	KUNIT_EXPECT_FALSE(test, completion_done(&k.sc.done));
+	t0 = jiffies;
+	send_sig(SIGKILL, task, 1);
+	wait_for_completion(&k.sc.done);
+	KUNIT_EXPECT_LT(test, jiffies - t0, msecs_to_jiffies(1000));
+	KUNIT_EXPECT_EQ(test, k.sc.ret, -EINTR);
+	KUNIT_EXPECT_PTR_EQ(test, k.sc.task, task);
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->state, SMCHAN_STATE_FAILED);
+}
+
 /*
  * From the suspend notification on, nothing starts: a queued command
  * waits for the resume, and then runs in a new session. A blocking
@@ -1282,6 +1331,7 @@ static struct kunit_case smchan_channel_cases[] = {
 	KUNIT_CASE(fairness_test),
 	KUNIT_CASE(run_idle_test),
 	KUNIT_CASE(run_busy_test),
+	KUNIT_CASE(run_killed_test),
 	KUNIT_CASE(run_suspended_test),
 	KUNIT_CASE(hold_test),
 	KUNIT_CASE(suspend_test),
