@@ -64,34 +64,6 @@ start_card_logged() {
 	SMCHAN_VCARD_KEYLOG=$R_TMP/$name.keylog.${KEYLOG_N[$name]} start_card "$name" "$slot"
 }
 
-# session CHANNEL COUNT TAG: as tests/relay/e2e.sh's: a random session
-# checked against the model (answers and the card image).
-session() {
-	local ch=$1 n=$2 tag=$3 p=$R_TMP/$1-$3
-	seed=$((seed + 1))
-	"$top/tests/relay/session.py" gen "$R_TMP/$ch.img" "$seed" "$n" "$p" || return 1
-	# shellcheck disable=SC2046
-	if ! timeout 300 smchanctl apdu "$ch" $(cat "$p.cmds") >"$p.out" 2>"$p.err"; then
-		echo "$ch $tag: $(cat "$p.err") after $(wc -l <"$p.out") answers" >"$p.why"
-		return 1
-	fi
-	if ! cmp -s "$p.out" "$p.expect"; then
-		echo "$ch $tag: answer $(cmp "$p.out" "$p.expect" | awk '{print $NF}') differs" >"$p.why"
-		return 1
-	fi
-	"$top/tests/relay/session.py" check "$R_TMP/$ch.img" "$p" ||
-		{ echo "$ch $tag: the card image differs from the model" >"$p.why"; return 1; }
-}
-both() {
-	local tag=$1 n=$2 r1=0 r2=0 pid
-	session c128 "$n" "$tag" &
-	pid=$!
-	session c256 "$n" "$tag" || r2=$?
-	wait "$pid" || r1=$?
-	[ $r1 = 0 ] || echo "    $(cat "$R_TMP/c128-$tag.why" 2>/dev/null)"
-	[ $r2 = 0 ] || echo "    $(cat "$R_TMP/c256-$tag.why" 2>/dev/null)"
-	[ $r1 = 0 ] && [ $r2 = 0 ]
-}
 stat_of() { smchanctl show "$1" --json | sed -n "s/.*\"$2\": \"\{0,1\}\([a-z0-9]*\).*/\1/p" | head -1; }
 
 # /proc's readable files of every process involved (a snapshot, scanned

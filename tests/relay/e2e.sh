@@ -29,39 +29,6 @@ LONG=${RELAY_LONG:-1000}
 seed=$RANDOM
 trap relay_finish EXIT
 
-# session CHANNEL COUNT TAG: a random session of COUNT commands; checks
-# every answer and then the card image. Returns 0 if all is well.
-session() {
-	local ch=$1 n=$2 tag=$3 p=$R_TMP/$1-$3
-	seed=$((seed + 1))
-	"$top/tests/relay/session.py" gen "$R_TMP/$ch.img" "$seed" "$n" "$p" || return 1
-	# shellcheck disable=SC2046
-	if ! timeout 600 smchanctl apdu "$ch" $(cat "$p.cmds") >"$p.out" 2>"$p.err"; then
-		echo "$ch $tag: $(cat "$p.err") after $(wc -l <"$p.out") answers" >"$p.why"
-		return 1
-	fi
-	if ! cmp -s "$p.out" "$p.expect"; then
-		echo "$ch $tag: answer $(cmp "$p.out" "$p.expect" | awk '{print $NF}') differs from the model" >"$p.why"
-		return 1
-	fi
-	if ! "$top/tests/relay/session.py" check "$R_TMP/$ch.img" "$p"; then
-		echo "$ch $tag: the card image differs from the model" >"$p.why"
-		return 1
-	fi
-}
-
-# both TAG COUNT: a session on each channel, at the same time.
-both() {
-	local tag=$1 n=$2 r1=0 r2=0 pid
-	session c128 "$n" "$tag" &
-	pid=$!
-	session c256 "$n" "$tag" || r2=$?
-	wait "$pid" || r1=$?
-	[ $r1 = 0 ] || echo "    $(cat "$R_TMP/c128-$tag.why" 2>/dev/null)"
-	[ $r2 = 0 ] || echo "    $(cat "$R_TMP/c256-$tag.why" 2>/dev/null)"
-	[ $r1 = 0 ] && [ $r2 = 0 ]
-}
-
 start_pcscd
 new_card c128 16
 new_card c256 32

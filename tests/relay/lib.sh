@@ -249,3 +249,38 @@ ready() {
 	wait_for 20 smchanctl apdu "$1" 00A4000C023F00 ||
 		rfail "no command went through on $1: $(smchanctl apdu "$1" 00A4000C023F00 2>&1) ($(tail -5 "$R_TMP/relay.log"))"
 }
+
+: "${seed:=$RANDOM}"
+# session CHANNEL COUNT TAG: a random session of COUNT commands (seeds
+# from $seed on); checks every answer and then the card image. Returns 0
+# if all is well, else says why in $R_TMP/CHANNEL-TAG.why.
+session() {
+	local ch=$1 n=$2 tag=$3 p=$R_TMP/$1-$3
+	seed=$((seed + 1))
+	"$top/tests/relay/session.py" gen "$R_TMP/$ch.img" "$seed" "$n" "$p" || return 1
+	# shellcheck disable=SC2046
+	if ! timeout 600 smchanctl apdu "$ch" $(cat "$p.cmds") >"$p.out" 2>"$p.err"; then
+		echo "$ch $tag: $(cat "$p.err") after $(wc -l <"$p.out") answers" >"$p.why"
+		return 1
+	fi
+	if ! cmp -s "$p.out" "$p.expect"; then
+		echo "$ch $tag: answer $(cmp "$p.out" "$p.expect" | awk '{print $NF}') differs from the model" >"$p.why"
+		return 1
+	fi
+	if ! "$top/tests/relay/session.py" check "$R_TMP/$ch.img" "$p"; then
+		echo "$ch $tag: the card image differs from the model" >"$p.why"
+		return 1
+	fi
+}
+
+# both TAG COUNT: a session on channels c128 and c256, at the same time.
+both() {
+	local tag=$1 n=$2 r1=0 r2=0 pid
+	session c128 "$n" "$tag" &
+	pid=$!
+	session c256 "$n" "$tag" || r2=$?
+	wait "$pid" || r1=$?
+	[ $r1 = 0 ] || echo "    $(cat "$R_TMP/c128-$tag.why" 2>/dev/null)"
+	[ $r2 = 0 ] || echo "    $(cat "$R_TMP/c256-$tag.why" 2>/dev/null)"
+	[ $r1 = 0 ] && [ $r2 = 0 ]
+}
