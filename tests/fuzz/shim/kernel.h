@@ -53,6 +53,7 @@ u32 get_random_u32_below(u32 ceil);
 #define min3(a, b, c) min(min(a, b), c)
 #define WRITE_ONCE(x, v) ((x) = (v))
 #define EXPORT_SYMBOL_IF_KUNIT(s)
+#define IS_ENABLED(option) 0
 #define __must_check __attribute__((warn_unused_result))
 #define cpu_to_be32(x) htobe32(x)
 #define cpu_to_be64(x) htobe64(x)
