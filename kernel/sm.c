@@ -94,9 +94,14 @@ bool smchan_mode_weak(enum smchan_mode mode)
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_mode_weak);
 
+static bool mode_has_selector(enum smchan_mode mode)
+{
+	return mode == SMCHAN_MODE_LIST || mode == SMCHAN_MODE_OPKEY;
+}
+
 static bool has_selector(const struct smchan_sm *sm)
 {
-	return sm->mode == SMCHAN_MODE_LIST || sm->mode == SMCHAN_MODE_OPKEY;
+	return mode_has_selector(sm->mode);
 }
 
 static bool key_is_zero(const u8 *key, size_t len)
@@ -333,7 +338,8 @@ static int put_do87(struct smchan_sm *sm, u8 dir, u8 *p, size_t len)
  */
 static void group_next(const struct smchan_sm *sm, unsigned int s, u8 *out)
 {
-	const u8 *e = sm->group[s], *k = sm->k, *prev = sm->group[sm->s_prev];
+	const u8 *e = sm->group + s * sm->klen, *k = sm->k;
+	const u8 *prev = sm->group + sm->s_prev * sm->klen;
 	unsigned int i;
 
 	if (sm->mode == SMCHAN_MODE_LIST) {
@@ -473,27 +479,47 @@ static void advance(struct smchan_sm *sm)
 }
 
 /*
+ * The key group of a list or opkey session, at its size: only those modes
+ * hold one, so that a channel in xor or ratchet carries no 1 KiB of unused
+ * key slots (Documentation/performance.rst, "Scale").
+ */
+static u8 *group_alloc(struct smchan_sm *sm, size_t size)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	if (sm->fail_group_alloc) {
+		sm->fail_group_alloc = false;
+		return NULL;
+	}
+#endif
+	return kmalloc(size, GFP_KERNEL);
+}
+
+/*
  * Install the keys of a new session: K_0 || K_1 in xor and ratchet (then
- * K_2 is computed and K_0 dropped), the group in list and opkey. The key
- * block has been checked by the caller.
+ * K_2 is computed and K_0 dropped), the group in list and opkey (-ENOMEM
+ * when it cannot be allocated: no session then). The key block has been
+ * checked by the caller.
  */
 static int install_keys(struct smchan_sm *sm, enum smchan_mode mode,
 			unsigned int klen, unsigned int group_n,
 			const u8 *keys)
 {
 	u8 k0[SMCHAN_KEY_MAX];
-	unsigned int i;
 
 	smchan_sm_end(sm, SMCHAN_END_NONE);
+	if (mode_has_selector(mode)) {
+		sm->group = group_alloc(sm, group_n * klen);
+		if (!sm->group)
+			return -ENOMEM;
+	}
 	sm->mode = mode;
 	sm->klen = klen;
 	sm->group_n = group_n;
 	WRITE_ONCE(sm->n, 0);
 	sm->established = true;
 	if (has_selector(sm)) {
-		for (i = 0; i < group_n; i++)
-			memcpy(sm->group[i], keys + i * klen, klen);
-		memcpy(sm->k, sm->group[0], klen);
+		memcpy(sm->group, keys, group_n * klen);
+		memcpy(sm->k, sm->group, klen);
 		WRITE_ONCE(sm->n, 1);
 		return 0;
 	}
@@ -544,6 +570,7 @@ void smchan_sm_free(struct smchan_sm *sm)
 	if (!sm)
 		return;
 	smchan_crypto_free(&sm->crypto);
+	kfree_sensitive(sm->group);
 	kfree_sensitive(sm);
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_sm_free);
@@ -555,7 +582,7 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_sm_free);
  *	%SMCHAN_END_NONE only wipes
  *
  * Nothing lets a session resume: a new initialisation is needed. The
- * settings (@rekey_limit) are kept.
+ * settings (@rekey_limit) are kept; the key group is wiped and freed.
  */
 void smchan_sm_end(struct smchan_sm *sm, enum smchan_end_reason why)
 {
@@ -570,7 +597,8 @@ void smchan_sm_end(struct smchan_sm *sm, enum smchan_end_reason why)
 	memzero_explicit(sm->k_next, sizeof(sm->k_next));
 	memzero_explicit(sm->enc, sizeof(sm->enc));
 	memzero_explicit(sm->mac, sizeof(sm->mac));
-	memzero_explicit(sm->group, sizeof(sm->group));
+	kfree_sensitive(sm->group);
+	sm->group = NULL;
 	/* A failure only leaves the schedule of a key already wiped above. */
 	smchan_crypto_scrub(&sm->crypto);
 }
@@ -1213,8 +1241,8 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_init_command);
  * Return: 0 when the session is established (n = 1), or a negative errno:
  * -ECONNRESET the card refused (bare status word); -EREMOTEIO a trailer
  * other than 90 00; -EPROTO a CC of the wrong length; -EBADMSG CC is wrong;
- * -EKEYREJECTED the first ratchet key came out all zero; or the crypto
- * API's error.
+ * -EKEYREJECTED the first ratchet key came out all zero; -ENOMEM no memory
+ * for the key group (list, opkey); or the crypto API's error.
  */
 int smchan_init_complete(struct smchan_sm *sm, struct smchan_init *ini,
 			 const u8 *rsp, size_t len)
@@ -1268,7 +1296,8 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_init_complete);
  * block (6A 80).
  *
  * Return: the status word (%SMCHAN_SW_OK: the session is established and
- * @cc is to be sent with 90 00), or the crypto API's negative errno.
+ * @cc is to be sent with 90 00), or a negative errno: -ENOMEM, or the
+ * crypto API's error.
  */
 int smchan_card_init_session(struct smchan_sm *sm, const u8 *mkey,
 			     size_t mkey_len, const u8 *rc,

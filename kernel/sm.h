@@ -77,7 +77,11 @@
  * @k_next: K_{n+1}, computed one step ahead (xor, ratchet)
  * @enc: ENC(K_n), derived for pair n and wiped after it
  * @mac: MAC(K_n), likewise
- * @group: the key group G or E (list, opkey)
+ * @group: the key group G or E (list, opkey): @group_n keys of @klen bytes,
+ *	allocated when such a session is installed and freed with
+ *	kfree_sensitive() when it ends; NULL in xor and ratchet and without
+ *	a session
+ * @fail_group_alloc: (KUnit only) the next allocation of @group fails
  */
 struct smchan_sm {
 	struct smchan_crypto crypto;
@@ -95,7 +99,10 @@ struct smchan_sm {
 	u8 k_next[SMCHAN_KEY_MAX];
 	u8 enc[SMCHAN_KEY_MAX];
 	u8 mac[SMCHAN_KEY_MAX];
-	u8 group[SMCHAN_GROUP_MAX][SMCHAN_KEY_MAX];
+	u8 *group;
+#if IS_ENABLED(CONFIG_KUNIT)
+	bool fail_group_alloc;
+#endif
 };
 
 /**

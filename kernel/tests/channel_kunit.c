@@ -820,6 +820,81 @@ static void memory_test(struct kunit *test)
 	KUNIT_EXPECT_LT(test, sizeof(*ch) + sizeof(*ch->sm), (size_t)4096);
 }
 
+/* The session's key group, read under the channel's lock. */
+static bool has_group(struct smchan_channel *ch)
+{
+	bool ret;
+
+	mutex_lock(&ch->lock);
+	ret = ch->sm->group;
+	mutex_unlock(&ch->lock);
+	return ret;
+}
+
+/*
+ * Only list and opkey hold a key group: set between sessions, the mode
+ * brings it with the next session and takes it away again.
+ */
+static void group_test(struct kunit *test)
+{
+	struct settings ratchet = { .mode = SMCHAN_MODE_RATCHET };
+	struct settings list = { .mode = SMCHAN_MODE_LIST, .group_n = 18 };
+	struct smchan_channel *ch = make(test, &ratchet, true);
+
+	expect_pattern(test, ch, read16, sizeof(read16), 16);
+	KUNIT_EXPECT_FALSE(test, has_group(ch));
+
+	/* Act, assert: list, then ratchet again */
+	KUNIT_ASSERT_EQ(test, smchan_channel_set(ch, apply, &list), 0);
+	expect_pattern(test, ch, read16, sizeof(read16), 16);
+	KUNIT_EXPECT_TRUE(test, has_group(ch));
+	KUNIT_ASSERT_EQ(test, smchan_channel_set(ch, apply, &ratchet), 0);
+	expect_pattern(test, ch, read16, sizeof(read16), 16);
+	KUNIT_EXPECT_FALSE(test, has_group(ch));
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 3ULL);
+}
+
+/* Make the next key group allocation of @ch's session fail. */
+static void fail_group_alloc(struct smchan_channel *ch)
+{
+	mutex_lock(&ch->lock);
+	ch->sm->fail_group_alloc = true;
+	mutex_unlock(&ch->lock);
+}
+
+/*
+ * No memory for the key group: the command or the session start that
+ * needed the session fails with -ENOMEM, and the next one works.
+ */
+static void group_nomem_test(struct kunit *test)
+{
+	struct settings s = { .mode = SMCHAN_MODE_OPKEY };
+	struct smchan_channel *ch = make(test, &s, true);
+	struct smchan_channel_info *info;
+	u8 *rsp;
+
+	/* Act: a command that sets the session up */
+	fail_group_alloc(ch);
+	KUNIT_EXPECT_EQ(test, command(ch, read16, sizeof(read16), &rsp),
+			-ENOMEM);
+	KUNIT_EXPECT_NULL(test, rsp);
+
+	/* Assert */
+	info = info_of(test, ch);
+	KUNIT_EXPECT_EQ(test, info->state, SMCHAN_STATE_FAILED);
+	KUNIT_EXPECT_EQ(test, info->last_err, -ENOMEM);
+	KUNIT_EXPECT_EQ(test, info->sessions, 0ULL);
+	KUNIT_EXPECT_FALSE(test, has_group(ch));
+
+	/* Act, assert: a session start, then one that works */
+	fail_group_alloc(ch);
+	KUNIT_EXPECT_EQ(test, start(ch), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, start(ch), 0);
+	KUNIT_EXPECT_TRUE(test, has_group(ch));
+	expect_pattern(test, ch, read16, sizeof(read16), 16);
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 1ULL);
+}
+
 /* What write() refuses before queueing. */
 static void check_test(struct kunit *test)
 {
@@ -1322,6 +1397,8 @@ static struct kunit_case smchan_channel_cases[] = {
 	KUNIT_CASE(config_test),
 	KUNIT_CASE(check_test),
 	KUNIT_CASE(memory_test),
+	KUNIT_CASE(group_test),
+	KUNIT_CASE(group_nomem_test),
 	KUNIT_CASE(socket_identity_test),
 	KUNIT_CASE_PARAM(largest_command_test, mode_gen_params),
 	KUNIT_CASE(transport_errno_test),

@@ -353,5 +353,5 @@ bool harness_sm_wiped(const struct smchan_sm *sm)
 	       !memchr_inv(sm->k_next, 0, sizeof(sm->k_next)) &&
 	       !memchr_inv(sm->enc, 0, sizeof(sm->enc)) &&
 	       !memchr_inv(sm->mac, 0, sizeof(sm->mac)) &&
-	       !memchr_inv(sm->group, 0, sizeof(sm->group));
+	       !sm->group;
 }

@@ -5,6 +5,7 @@
  * against the card model, and the wiping of old keys.
  */
 
+#include <linux/log2.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -706,6 +707,145 @@ static void chain_feed_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ch.len, sizeof(buf) - 2);
 }
 
+/*
+ * The key group is held only by list and opkey sessions, at its size
+ * (N x key length), and goes with the session: a channel in xor or
+ * ratchet carries none (Documentation/performance.rst, "Scale").
+ */
+static const u8 group_mkey[16] = { 0x3c, 0x11, 0x9a, 0x04, 0x6e, 0xd2, 0x57,
+				   0x80, 0x2b, 0xf3, 0x48, 0xc5, 0x19, 0x7d,
+				   0xa6, 0x0e };
+
+static void group_card(struct harness *h)
+{
+	KUNIT_ASSERT_EQ(h->test, card_model_init(&h->card, group_mkey,
+						 sizeof(group_mkey),
+						 card_exec_reference, h), 0);
+}
+
+/* A session in @mode with N = @n and AES-128, then SELECT MF in it. */
+static void group_session(struct harness *h, enum smchan_mode mode,
+			  unsigned int n)
+{
+	struct smchan_apdu plain = { .ins = 0xa4, .p2 = 0x0c };
+	u8 s;
+
+	KUNIT_ASSERT_EQ(h->test, smchan_init_prepare(&h->ini, mode, 16, n), 0);
+	harness_establish(h, group_mkey, sizeof(group_mkey));
+	KUNIT_ASSERT_EQ(h->test, smchan_sm_draw_selector(h->sm, &s), 0);
+	KUNIT_ASSERT_EQ(h->test, harness_roundtrip(h, &plain, s), 2);
+	KUNIT_EXPECT_EQ(h->test, get_unaligned_be16(h->out), SMCHAN_SW_OK);
+	KUNIT_ASSERT_TRUE(h->test, h->sm->established);
+}
+
+static void expect_group(struct kunit *test, struct smchan_sm *sm,
+			 unsigned int n)
+{
+	KUNIT_ASSERT_NOT_NULL(test, sm->group);
+	KUNIT_EXPECT_GE(test, ksize(sm->group), (size_t)n * sm->klen);
+	KUNIT_EXPECT_LE(test, ksize(sm->group),
+			roundup_pow_of_two(n * sm->klen));
+}
+
+static void group_test(struct kunit *test)
+{
+	struct harness *h = test->priv;
+	unsigned int n;
+
+	group_card(h);
+
+	/* Act, assert: none in xor and ratchet, on either side */
+	group_session(h, SMCHAN_MODE_RATCHET, 0);
+	KUNIT_EXPECT_NULL(test, h->sm->group);
+	KUNIT_EXPECT_NULL(test, h->card.sm->group);
+	group_session(h, SMCHAN_MODE_XOR, 0);
+	KUNIT_EXPECT_NULL(test, h->sm->group);
+	KUNIT_EXPECT_NULL(test, h->card.sm->group);
+
+	/* list and opkey: N keys, the same on both sides */
+	for (n = SMCHAN_GROUP_MIN; n <= SMCHAN_GROUP_MAX; n += 15) {
+		group_session(h, n & 1 ? SMCHAN_MODE_OPKEY : SMCHAN_MODE_LIST,
+			      n);
+		expect_group(test, h->sm, n);
+		expect_group(test, h->card.sm, n);
+		KUNIT_EXPECT_EQ(test, memcmp(h->sm->group, h->card.sm->group,
+					     n * 16), 0);
+	}
+
+	/* Back to ratchet: the new session drops the group */
+	group_session(h, SMCHAN_MODE_RATCHET, 0);
+	KUNIT_EXPECT_NULL(test, h->sm->group);
+	KUNIT_EXPECT_NULL(test, h->card.sm->group);
+
+	/* and so does any end of a list session */
+	group_session(h, SMCHAN_MODE_LIST, 18);
+	expect_group(test, h->sm, 18);
+	smchan_sm_end(h->sm, SMCHAN_END_LOCAL);
+	KUNIT_EXPECT_TRUE(test, harness_sm_wiped(h->sm));
+	KUNIT_EXPECT_EQ(test, h->sm->end_reason, SMCHAN_END_LOCAL);
+}
+
+/* GET CHALLENGE and INITIALIZE SESSION: the length of the card's answer. */
+static int group_init(struct harness *h, enum smchan_mode mode,
+		      unsigned int n)
+{
+	int len;
+
+	KUNIT_ASSERT_EQ(h->test, smchan_init_prepare(&h->ini, mode, 16, n), 0);
+	len = harness_transmit(h, smchan_get_challenge,
+			       sizeof(smchan_get_challenge));
+	len = smchan_init_command(h->sm, &h->ini, group_mkey,
+				  sizeof(group_mkey), h->rsp, len, h->cmd,
+				  SMCHAN_PROT_APDU_MAX);
+	KUNIT_ASSERT_GT(h->test, len, 0);
+	return harness_transmit(h, h->cmd, len);
+}
+
+/*
+ * No memory for the group: the session set-up fails with -ENOMEM on the
+ * terminal (the card's 6F 00 on the card), nothing is left half set up,
+ * and the next set-up works.
+ */
+static void group_nomem_test(struct kunit *test)
+{
+	const struct smchan_apdu select_mf = { .ins = 0xa4, .p2 = 0x0c };
+	struct harness *h = test->priv;
+	int len;
+
+	group_card(h);
+	group_session(h, SMCHAN_MODE_LIST, 4);
+
+	/* Act: the terminal's allocation fails */
+	h->sm->fail_group_alloc = true;
+	len = group_init(h, SMCHAN_MODE_OPKEY, 5);
+
+	/* Assert */
+	KUNIT_EXPECT_EQ(test, smchan_init_complete(h->sm, &h->ini, h->rsp,
+						   len), -ENOMEM);
+	KUNIT_EXPECT_TRUE(test, harness_sm_wiped(h->sm));
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(&h->ini, 0, sizeof(h->ini)));
+	len = smchan_sm_protect_command(h->sm, &select_mf, 0, h->cmd,
+					SMCHAN_PROT_APDU_MAX);
+	KUNIT_EXPECT_EQ(test, len, -ENOTCONN);
+
+	/* Act: the card's allocation fails */
+	h->card.sm->fail_group_alloc = true;
+	len = group_init(h, SMCHAN_MODE_LIST, 6);
+
+	/* Assert: the card refused, and kept nothing */
+	KUNIT_EXPECT_EQ(test, len, 2);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be16(h->rsp), 0x6f00);
+	KUNIT_EXPECT_TRUE(test, harness_sm_wiped(h->card.sm));
+	KUNIT_EXPECT_EQ(test, smchan_init_complete(h->sm, &h->ini, h->rsp,
+						   len), -ECONNRESET);
+	KUNIT_EXPECT_TRUE(test, harness_sm_wiped(h->sm));
+
+	/* The next set-up allocates again */
+	group_session(h, SMCHAN_MODE_OPKEY, 5);
+	expect_group(test, h->sm, 5);
+	expect_group(test, h->card.sm, 5);
+}
+
 static struct kunit_case smchan_session_cases[] = {
 	KUNIT_CASE(chain_feed_test),
 	KUNIT_CASE(session_files_test),
@@ -718,6 +858,8 @@ static struct kunit_case smchan_session_cases[] = {
 	KUNIT_CASE(wipe_on_end_test),
 	KUNIT_CASE(rekey_limit_test),
 	KUNIT_CASE(refuse_command_test),
+	KUNIT_CASE(group_test),
+	KUNIT_CASE(group_nomem_test),
 	{}
 };
 
