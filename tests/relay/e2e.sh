@@ -40,6 +40,16 @@ add_channel c256 1
 ready c128
 ready c256
 ok "relay bound two channels on two readers; first commands went through"
+# The card's ATR as the relay reported it: smchan-vcard's T=1 ATR behind
+# vpcd (userspace/vcard/vpcd.c), its T=0 one behind qemu's USB reader.
+ATR=3B858111FE807330214049
+[ -z "$USB" ] || ATR=3B058073302100
+if [[ $(smchanctl show c128) == *"card: present, ATR $ATR"* ]] &&
+	[[ $(smchanctl show c256 --json) == *'"card-present": true, "atr": "'$ATR'"'* ]]; then
+	ok "smchanctl show: the card present, with the ATR its reader read ($ATR)"
+else
+	bad "smchanctl show: no card or a wrong ATR: $(smchanctl show c128 | grep card:)"
+fi
 
 # 1. every mode and suite, two channels at once
 for mode in ratchet xor list opkey; do
@@ -81,10 +91,16 @@ case $err in
 *ENOMEDIUM* | *ENXIO* | *ENODEV*) ok "card removed: the application got a clean error (${err#*: })" ;;
 *) bad "card removed: unexpected answer: $err" ;;
 esac
-if smchanctl show c128 | grep -q 'state: established'; then
+show=$(smchanctl show c128)
+if [[ $show == *'state: established'* ]]; then
 	bad "the session survived the card's removal"
 else
 	ok "the session ended with the card's removal"
+fi
+if [[ $show == *$'\n  card: absent\n'* ]]; then
+	ok "smchanctl show: the card absent"
+else
+	bad "smchanctl show: the card not absent: $(grep card: <<<"$show")"
 fi
 start_card c128 0
 if wait_for 20 smchanctl apdu c128 00A4000C023F00 && session c128 100 reinsert; then

@@ -224,6 +224,12 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+static void print_hex(const uint8_t *p, size_t n)
+{
+	while (n--)
+		printf("%02X", *p++);
+}
+
 struct show_ctx {
 	bool json;
 	int count;
@@ -250,7 +256,7 @@ static int show_one(const struct smchan_channel_info *i, void *arg)
 		printf(", \"timeout\": %u, \"rekey-limit\": %u, \"auto-establish\": %s,"
 		       " \"state\": \"%s\", \"n\": %llu, \"transport\": %s,"
 		       " \"commands\": %llu, \"sessions\": %llu, \"sm-failures\": %llu,"
-		       " \"reinits\": %llu}",
+		       " \"reinits\": %llu",
 		       i->timeout_ms, i->rekey_limit, i->auto_establish ? "true" : "false",
 		       smchan_state_name(i->state), (unsigned long long)i->n,
 		       i->transport ? "true" : "false",
@@ -258,6 +264,14 @@ static int show_one(const struct smchan_channel_info *i, void *arg)
 		       (unsigned long long)i->stats.sessions,
 		       (unsigned long long)i->stats.sm_failures,
 		       (unsigned long long)i->stats.reinits);
+		if (i->present & SMCHAN_INFO_CARD_PRESENT)
+			printf(", \"card-present\": %s", i->card_present ? "true" : "false");
+		if (i->present & SMCHAN_INFO_ATR) {
+			printf(", \"atr\": \"");
+			print_hex(i->atr, i->atr_len);
+			putchar('"');
+		}
+		putchar('}');
 		ctx->count++;
 		return 0;
 	}
@@ -279,6 +293,14 @@ static int show_one(const struct smchan_channel_info *i, void *arg)
 	printf("  rekey-limit: %u%s\n", i->rekey_limit, i->rekey_limit ? "" : " (none)");
 	printf("  auto-establish: %s\n", i->auto_establish ? "on" : "off");
 	printf("  transport: %s\n", i->transport ? "bound" : "none (start smchanctl relay)");
+	if (i->transport && (i->present & SMCHAN_INFO_CARD_PRESENT)) {
+		printf("  card: %s", i->card_present ? "present" : "absent");
+		if (i->card_present && (i->present & SMCHAN_INFO_ATR)) {
+			printf(", ATR ");
+			print_hex(i->atr, i->atr_len);
+		}
+		putchar('\n');
+	}
 	printf("  state: %s", smchan_state_name(i->state));
 	if (i->state == SMCHAN_STATE_ESTABLISHED)
 		printf(", next command n = %llu", (unsigned long long)i->n);
