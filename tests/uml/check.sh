@@ -44,6 +44,7 @@ stage() {
 	"$@" || rc=$?
 	after=$(wc -l <"$RESULTS")
 	if [ "$rc" -ne 0 ]; then
+		failed_stages+=("$name")
 		if ! tail -n +"$((before + 1))" "$RESULTS" | awk '$3 > 0 { f = 1 } END { exit !f }'; then
 			result "$name" 0 1
 		fi
@@ -55,12 +56,38 @@ stage() {
 	return "$rc"
 }
 
+# digest: the failure lines of the whole run once more at the very end,
+# where the tail of a CI log shows them (everything printed is also in
+# build/check/check.out).
+failed_stages=()
+digest() {
+	[ ${#failed_stages[@]} != 0 ] || return 0
+	sleep 0.5	# tee's last lines
+	say DIGEST "what failed (${failed_stages[*]}):"
+	grep -aE 'FAIL|not ok' "$CHECK/check.out" | grep -avE '^  (FAIL|DIGEST) ' |
+		head -n 40 | sed 's/^ */    /'
+}
+
+exec > >(tee "$CHECK/check.out" 9>&-) 2>&1
+teepid=$!
+# finish RC: let tee write the last lines (a daemon a test left behind may
+# hold the pipe open: do not wait for its EOF), then exit RC.
+finish() {
+	local i
+	exec >&- 2>&-
+	for ((i = 0; i < 20; i++)); do
+		kill -0 "$teepid" 2>/dev/null || break
+		sleep 0.1
+	done
+	exit "$1"
+}
 start=$SECONDS
 : >"$CHECK/stage-times"
 if ! stage --prep deps "$UMLDIR/deps.sh" ||
 	! stage --prep src "$UMLDIR/kernel.sh" src; then
-	summary
-	exit 1
+	digest
+	summary || :
+	finish 1
 fi
 
 stage kunit-normal "$UMLDIR/kunit.sh" normal || :
@@ -135,5 +162,8 @@ if [ "$mode" = full ]; then
 	stage qemu+fuzz+hygiene qemu_done || :
 fi
 
+digest
 say TIME "$mode check took $((SECONDS - start)) s ($(awk '{ printf "%s%s %d s", (NR > 1 ? ", " : ""), $1, $2 }' "$CHECK/stage-times"))"
-summary
+rc=0
+summary || rc=$?
+finish "$rc"
