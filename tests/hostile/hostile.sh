@@ -64,9 +64,9 @@ declare -A ERRNO=(
 	[replay-cmd-old]=EBADMSG [replay-rsp]=EBADMSG [replay-rsp-old]=EBADMSG
 	[reorder]=EBADMSG [bare-sw]=EBADMSG [chain]='EMSGSIZE|ETIMEDOUT'
 	[chain0]='EPROTO|ETIMEDOUT')
-# Every attacked session must end within this (seconds): a hostile wire may
-# cost the application a timeout or two, not more. (The chains run with a
-# timeout of 5 s: see below.)
+# Every attacked command must end within this (seconds) of the answer
+# before it: a hostile wire may cost the application a timeout or two, not
+# more. (The chains run with a timeout of 5 s: see below.)
 LIMIT=$((4 * TIMEOUT / 1000 + 2))
 
 # Everything below avoids a process where bash can do without: in UML a
@@ -77,8 +77,9 @@ mkfifo "$R_TMP/nap" && exec 8<>"$R_TMP/nap"	# read -t -u 8: a sleep, no process
 ctl() {
 	local st=$R_TMP/mitm$1.status tok="$BASHPID.$RANDOM.$SECONDS" i
 	echo "${*:2} $tok" >"$R_TMP/mitm$1.ctl"
+	MSTAT=
 	for ((i = 0; i < 200; i++)); do
-		MSTAT=$(<"$st") 2>/dev/null
+		[ ! -f "$st" ] || MSTAT=$(<"$st")
 		[[ $MSTAT != *"\"token\": \"$tok\""* ]] || return 0
 		read -r -t 0.02 -u 8 || :
 	done
@@ -146,12 +147,22 @@ one() {
 	else
 		ctl "$slot" arm "$case" "$k" "$HOLD"
 	fi
+	# Each answer line with the time it came (smchanctl flushes each):
+	# the attacked command's time runs from the last answer to the end.
+	# (The whole session's time would also count the K commands before
+	# it, each slower when the machine is loaded.)
 	now_ms t
-	timeout 120 smchanctl apdu "$ch" "${cmds[@]}" >"$p.out" 2>"$p.err"
+	timeout 120 smchanctl apdu "$ch" "${cmds[@]}" 2>"$p.err" |
+		while IFS= read -r line; do
+			echo "${EPOCHREALTIME/./} $line"
+		done >"$p.tout"
 	now_ms t1
-	t=$((t1 - t))
-	mapfile -t out <"$p.out"
+	mapfile -t out <"$p.tout"
 	K=${#out[@]}
+	[ "$K" = 0 ] || t=$((${out[K - 1]%% *} / 1000))
+	t=$((t1 - t))
+	printf '%s\n' "${out[@]#* }" >"$p.out"
+	[ "$K" != 0 ] || : >"$p.out"
 	err=$(<"$p.err")
 	ctl "$slot" status
 	if [ -n "$a_rc" ]; then
@@ -169,9 +180,11 @@ one() {
 	got=
 	[[ ! $err =~ \((E[A-Z]+)\) ]] || got=${BASH_REMATCH[1]}
 	if [[ $got =~ ^($want)$ ]] && [ "$K" = "$k" ] && [ "$t" -le $((LIMIT * 1000)) ]; then
-		ok "$tag: errno $got after $K answers, in $t ms${a_rc:+ (file A: ETIMEDOUT)}"
+		ok "$tag: errno $got after $K answers, $t ms after the last${a_rc:+ (file A: ETIMEDOUT)}"
 	else
-		bad "$tag: wanted $want after $k answers within $LIMIT s, got $K answers in $t ms: $err"
+		bad "$tag: wanted $want after $k answers within $LIMIT s of the last, got $K answers, then $t ms: $err;" \
+			"the proxy's last words: $(grep -a '\[\|delay\|drop\|chain' "$R_TMP/mitm$slot.log" |
+				tail -n 3 | cut -c1-100 | tr '\n' ';')"
 	fi
 
 	# The session has ended; the next command makes exactly one new one.

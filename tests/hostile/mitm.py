@@ -223,6 +223,7 @@ class Conn:
             elif case == 'bare-sw':
                 rsp = b'\x90\x00'
             elif case == 'delay-rsp':
+                log('delay: the answer held %d ms' % (hold * 1000))
                 time.sleep(hold)
             elif case == 'drop-rsp':
                 time.sleep(hold)
