@@ -17,8 +17,10 @@
  * answer that id allows; the transport's death, a timeout, the loss of
  * the session or the channel's deletion complete the request instead.
  * Exactly one of them does: whoever clears @ch->req under @ch->relay_lock
- * completes it, while still holding the lock, since the request lives on
- * the worker's stack.
+ * completes it, while still holding the lock, or (an answer copied into
+ * the waiter's buffer, smchan_transport_done()) right after the copy; the
+ * request lives on the waiter's stack, and the waiter always waits for
+ * that completion before it returns.
  *
  * Whatever ends a session from outside (the transport gone, the card
  * removed, new settings, a stop, suspend) never waits for the worker: it
@@ -351,8 +353,8 @@ static int config_apply(struct smchan_channel *ch, smchan_config_fn fn,
  * smchan_channel_name_valid() - is @name a good channel name?
  * @name: a NUL-terminated string
  *
- * A name smchanctl can print and a shell can pass: 1 to 15 letters,
- * digits and "-_.:@+", not starting with '-'.
+ * A name smchanctl can print and a shell can pass: 1 to 15 ASCII
+ * letters, digits and "-_.:@+", not starting with '-'.
  *
  * Return: true if it is.
  */
@@ -362,8 +364,10 @@ bool smchan_channel_name_valid(const char *name)
 
 	if (!len || len == SMCHAN_NAME_SIZE || name[0] == '-')
 		return false;
+	/* ASCII only: the kernel's isalnum() takes Latin-1 letters too. */
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("-_.:@+", name[i]))
+		if (!isascii(name[i]) ||
+		    (!isalnum(name[i]) && !strchr("-_.:@+", name[i])))
 			return false;
 	return true;
 }
@@ -373,7 +377,8 @@ static void run(struct work_struct *work);
 
 /**
  * smchan_channel_add() - create a channel
- * @name: 1 to 15 bytes: letters, digits and "-_.:@+", not starting with '-'
+ * @name: 1 to 15 bytes: ASCII letters, digits and "-_.:@+", not starting
+ *	with '-'
  * @fn: called on the default settings to change them (e.g. from netlink
  *	attributes); its error is returned
  * @arg: for @fn
@@ -582,16 +587,17 @@ void smchan_channel_info(struct smchan_channel *ch,
 EXPORT_SYMBOL_IF_KUNIT(smchan_channel_info);
 
 /*
- * One APDU to the transport and its answer in *@rsp (kmalloc'd), or
- * -EPIPE (no transport, or it went away), -ETIMEDOUT, -ENODEV (channel
- * deleted), what the loss of the session since the operation began says
- * (-EPIPE, -ENXIO card removed, -ECANCELED suspend), or the transport's
- * own error.
+ * One APDU to the transport and its answer in *@rsp: @buf when it fits its
+ * @size bytes (@buf may be @apdu's, which the transport has copied by
+ * then), else a kmalloc'd copy that the caller frees. Or -EPIPE (no
+ * transport, or it went away), -ETIMEDOUT, -ENODEV (channel deleted), what
+ * the loss of the session since the operation began says (-EPIPE, -ENXIO
+ * card removed, -ECANCELED suspend), or the transport's own error.
  */
 static int relay(struct smchan_channel *ch, const u8 *apdu, size_t len,
-		 u8 **rsp)
+		 u8 *buf, size_t size, u8 **rsp)
 {
-	struct smchan_request req = {};
+	struct smchan_request req = { .buf = buf, .size = size };
 	u32 portid = 0, tmo;
 	int ret;
 
@@ -639,28 +645,40 @@ static int relay(struct smchan_channel *ch, const u8 *apdu, size_t len,
 	if (ch->req == &req)
 		fail_request(ch, ret ?: -ETIMEDOUT);
 	spin_unlock(&ch->relay_lock);
+	/* An answer being copied into @buf completes it next. */
+	wait_for_completion(&req.done);
 
 	if (req.err) {
-		kfree_sensitive(req.rsp);
+		if (req.rsp != buf)
+			kfree_sensitive(req.rsp);
 		return req.err;
 	}
 	*rsp = req.rsp;
 	return req.len;
 }
 
+/* A piece relay() gave: the caller's @buf stays, a copy goes. */
+static void put_piece(u8 *piece, const u8 *buf)
+{
+	if (piece != buf)
+		kfree_sensitive(piece);
+}
+
 /*
  * A command and its whole answer: pieces chained with 61 xx are fetched
- * with GET RESPONSE and joined. Returns the length of *@rsp.
+ * with GET RESPONSE and joined. Each piece lands in @buf when it fits (see
+ * relay()). Returns the length of *@rsp, which is @buf or a kmalloc'd
+ * buffer.
  */
 static int exchange(struct smchan_channel *ch, const u8 *apdu, size_t len,
-		    u8 **rsp)
+		    u8 *buf, size_t size, u8 **rsp)
 {
 	struct smchan_chain chain = { .size = SMCHAN_PROT_RSP_MAX };
 	u8 get_response[5], *piece;
 	unsigned int pieces;
 	int ret, n;
 
-	n = relay(ch, apdu, len, &piece);
+	n = relay(ch, apdu, len, buf, size, &piece);
 	if (n < 0)
 		return n;
 	if (n < 2 || piece[n - 2] != 0x61) {
@@ -670,17 +688,18 @@ static int exchange(struct smchan_channel *ch, const u8 *apdu, size_t len,
 
 	chain.buf = kmalloc(chain.size, GFP_KERNEL);
 	if (!chain.buf) {
-		kfree_sensitive(piece);
+		put_piece(piece, buf);
 		return -ENOMEM;
 	}
 	for (pieces = 1; ; pieces++) {
 		ret = smchan_chain_feed(&chain, piece, n, get_response);
-		kfree_sensitive(piece);
+		put_piece(piece, buf);
 		if (ret < 0 || (ret && pieces == CHAIN_PIECES_MAX))
 			ret = -EBADMSG;	/* not a response section 5 allows */
 		if (ret <= 0)
 			break;
-		n = relay(ch, get_response, sizeof(get_response), &piece);
+		n = relay(ch, get_response, sizeof(get_response), buf, size,
+			  &piece);
 		if (n < 0) {
 			ret = n;
 			break;
@@ -733,7 +752,7 @@ static int establish(struct smchan_channel *ch, u64 start_id)
 		goto out;
 
 	n = exchange(ch, smchan_get_challenge, sizeof(smchan_get_challenge),
-		     &rsp);
+		     NULL, 0, &rsp);
 	ret = n;
 	if (n < 0)
 		goto out;
@@ -744,7 +763,7 @@ static int establish(struct smchan_channel *ch, u64 start_id)
 	ret = n;
 	if (n < 0)
 		goto out_refused;
-	n = exchange(ch, cmd, n, &rsp);
+	n = exchange(ch, cmd, n, NULL, 0, &rsp);
 	ret = n;
 	if (n < 0)
 		goto out;
@@ -867,6 +886,22 @@ int smchan_channel_check(struct smchan_channel *ch,
 EXPORT_SYMBOL_IF_KUNIT(smchan_channel_check);
 
 /*
+ * Room for the protected answer to a command with Ne = @ne (DO87 over
+ * min(Ne, 65503) bytes, DO99, DO8E, 90 00), but at most ANSWER_INLINE_MAX:
+ * a longer answer gets a buffer of its own size from relay().
+ */
+#define ANSWER_INLINE_MAX	1024
+
+static size_t answer_size(u32 ne)
+{
+	size_t r = min_t(size_t, ne, SMCHAN_RDATA_MAX), size = 4 + 10 + 2;
+
+	if (r)
+		size += 1 + 3 + 1 + (r / SMCHAN_BLOCK + 1) * SMCHAN_BLOCK;
+	return min_t(size_t, size, ANSWER_INLINE_MAX);
+}
+
+/*
  * One plain command under SM, with the lock held: the length of *@rsp
  * (R || SW1 SW2, kmalloc'd), or a negative errno (see
  * Documentation/userspace-api.rst): -EINVAL, -EMSGSIZE, -ENOTCONN,
@@ -878,8 +913,9 @@ static int command(struct smchan_channel *ch, const u8 *apdu, size_t len,
 		   u8 **rsp)
 {
 	struct smchan_apdu plain;
-	u8 *cmd = NULL, *prsp = NULL, *out = NULL;
+	u8 *cmd = NULL, *prsp = NULL;
 	enum smchan_end_reason why;
+	size_t size;
 	int ret, n;
 	u8 s;
 
@@ -897,21 +933,26 @@ static int command(struct smchan_channel *ch, const u8 *apdu, size_t len,
 	if (ret)
 		return ret;
 
+	/*
+	 * One buffer per command: the protected command, then the protected
+	 * answer over it, then R || SW1 SW2 decrypted in place, handed to the
+	 * caller. Only an answer longer than the buffer is copied elsewhere.
+	 */
+	size = max(plain.nc + 64, answer_size(plain.ne));
 	ret = -ENOMEM;
-	cmd = kmalloc(plain.nc + 64, GFP_KERNEL);
+	cmd = kmalloc(size, GFP_KERNEL);
 	if (!cmd) {
 		session_end(ch, SMCHAN_END_LOCAL, true);
 		goto out;
 	}
-	ret = smchan_sm_protect_command(ch->sm, &plain, s, cmd,
-					plain.nc + 64);
+	ret = smchan_sm_protect_command(ch->sm, &plain, s, cmd, size);
 	if (ret < 0) {
 		/* The engine has ended its session: say so. */
 		session_end(ch, ch->sm->end_reason, true);
 		goto out;
 	}
 
-	n = exchange(ch, cmd, ret, &prsp);
+	n = exchange(ch, cmd, ret, cmd, size, &prsp);
 	if (n < 0) {
 		/* The command's outcome on the card is unknown. */
 		ret = n;
@@ -921,13 +962,7 @@ static int command(struct smchan_channel *ch, const u8 *apdu, size_t len,
 		goto out;
 	}
 
-	ret = -ENOMEM;
-	out = kmalloc(n, GFP_KERNEL);
-	if (!out) {
-		session_end(ch, SMCHAN_END_LOCAL, true);
-		goto out;
-	}
-	ret = smchan_sm_unprotect_response(ch->sm, prsp, n, out, n);
+	ret = smchan_sm_unprotect_response(ch->sm, prsp, n, prsp, n);
 	if (ret < 0) {
 		why = ch->sm->end_reason;
 		WRITE_ONCE(ch->stats.sm_failures, ch->stats.sm_failures + 1);
@@ -943,15 +978,16 @@ static int command(struct smchan_channel *ch, const u8 *apdu, size_t len,
 		session_end(ch, why, why != SMCHAN_END_LIMIT);
 		ch->rekey_due = why == SMCHAN_END_LIMIT;
 	}
-	*rsp = out;
-	out = NULL;
+	*rsp = prsp;
+	if (prsp == cmd)
+		cmd = NULL;
+	prsp = NULL;
 	/* A card removed or a transport lost meanwhile: the session too. */
 	end_if_lost(ch);
 
 out:
+	put_piece(prsp, cmd);
 	kfree_sensitive(cmd);
-	kfree_sensitive(prsp);
-	kfree_sensitive(out);
 	return ret;
 }
 
@@ -1490,9 +1526,31 @@ static int transport_errno(int err)
 int smchan_transport_done(struct smchan_channel *ch, struct sock *sk, u64 id,
 			  const u8 *rsp, size_t len, int err)
 {
-	struct smchan_request *req;
+	struct smchan_request *req = NULL;
 	u8 *copy = NULL;
 	int ret = 0;
+
+	/*
+	 * An answer that fits the waiter's buffer: take the request, so that
+	 * nothing else completes it, and copy outside the lock; the waiter
+	 * waits for @done whatever its own wait said.
+	 */
+	if (!err) {
+		spin_lock(&ch->relay_lock);
+		if (sk && ch->tsk == sk && ch->req && ch->req->id == id &&
+		    ch->req->buf && len <= ch->req->size) {
+			req = ch->req;
+			ch->req = NULL;
+		}
+		spin_unlock(&ch->relay_lock);
+	}
+	if (req) {
+		memcpy(req->buf, rsp, len);
+		req->rsp = req->buf;
+		req->len = len;
+		complete(&req->done);
+		return 0;
+	}
 
 	if (!err) {
 		copy = kmemdup(rsp, len, GFP_KERNEL);
