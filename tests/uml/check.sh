@@ -131,7 +131,8 @@ if [ "$mode" = full ]; then
 		echo "hygiene $((SECONDS - qstart))" >>"$CHECK/background-times"
 		return "$rc"
 	}
-	SMCHAN_RESULTS=$CHECK/results-qemu SMCHAN_QEMU_SERIAL=1 background 9>&- &
+	SMCHAN_RESULTS=$CHECK/results-qemu SMCHAN_QEMU_SERIAL=1 SMCHAN_UML_SLOT=bg \
+		background 9>&- &
 	qpid=$!
 	# The e2e tests run on the debug kernel here (make check-long runs
 	# them on Debian's two kernels in qemu); a run on the normal UML
