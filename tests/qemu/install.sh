@@ -118,22 +118,20 @@ GUIDE_SECTIONS=("Provision a key" "Configure a real USB CCID reader" "Run the re
 	"PC/SC applications: the smchan reader")
 user_umask=
 user_pids=()
-# user_sh LOG CMD: CMD as the user types it, in the overlay, at the tree's
-# top (the Install section's cwd), with root's PATH (not qemu-run's,
-# which puts the tree's build first) and the umask the guide set; at most
-# 120 s.
+# The user's shell: root's login environment (not qemu-run's, whose PATH
+# puts the tree's build first), in the overlay.
+user_env=(chroot "$OV_ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb
+	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/bash -c)
+# user_sh LOG CMD: CMD as the user types it, at the tree's top (the
+# Install section's cwd), with the umask the guide set; at most 120 s.
 user_sh() {
-	chroot "$OV_ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
-		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		/bin/bash -c "cd $src && ${user_umask:+umask $user_umask && }exec timeout 120 bash -c $(printf %q "$2")" \
+	"${user_env[@]}" "cd $src && ${user_umask:+umask $user_umask && }exec timeout 120 bash -c $(printf %q "$2")" \
 		>"$1" 2>&1 </dev/null
 }
 # user_bg LOG CMD: the same, in the background (a daemon, another
 # terminal); its pid (chroot execs bash execs CMD) in user_pids.
 user_bg() {
-	chroot "$OV_ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
-		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		/bin/bash -c "cd $src && exec $2" >"$1" 2>&1 </dev/null &
+	"${user_env[@]}" "cd $src && exec $2" >"$1" 2>&1 </dev/null &
 	user_pids+=($!)
 	LAST_PID=$!
 }
@@ -265,7 +263,7 @@ pcsc_guide() {
 					bad "$sec: the unit's ExecStartPre failed: $(cat "$log")"
 				user_bg "$logs/monitor.log" "smchanctl monitor"
 				user_bg "$logs/relay.log" "$cmd"
-				if wait_until 30 is_bound; then
+				if wait_until 60 is_bound; then
 					ok "$sec: '$cmd' (the unit's ExecStart) bound card0 ($((SECONDS - t0)) s)"
 				else
 					bad "$sec: the relay did not bind card0: $(tail -n 3 "$logs/relay.log")"
@@ -318,7 +316,7 @@ pcsc_guide() {
 				# The smchan reader shows the card once the relay,
 				# which pcscd's restart cut off, is back (it reconnects
 				# with backoff): a user would look again after a moment.
-				wait_until 30 both_yes || rc=1
+				wait_until 60 both_yes || rc=1
 				cp "$logs/list.log" "$log"
 				;;
 			*) user_sh "$log" "$cmd" || rc=$? ;;
