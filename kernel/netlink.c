@@ -312,25 +312,23 @@ static int put_stats(struct sk_buff *skb,
 	return 0;
 }
 
-/* One channel's description: its settings and state, nothing secret. */
+/*
+ * One channel's description: its settings and state, nothing secret.
+ * @info is scratch space for it.
+ */
 static int fill_channel(struct sk_buff *skb, struct smchan_channel *ch,
-			u32 portid, u32 seq, int flags, u8 cmd,
-			struct netlink_callback *cb)
+			struct smchan_channel_info *info, u32 portid, u32 seq,
+			int flags, u8 cmd, struct netlink_callback *cb)
 {
-	struct smchan_channel_info *info;
 	const struct smchan_config *cfg;
 	void *hdr;
-	int ret = -EMSGSIZE;
 
-	info = kmalloc(sizeof(*info), GFP_KERNEL);
-	if (!info)
-		return -ENOMEM;
 	smchan_channel_info(ch, info);
 	cfg = &info->cfg;
 
 	hdr = genlmsg_put(skb, portid, seq, &smchan_family, flags, cmd);
 	if (!hdr)
-		goto out;
+		return -EMSGSIZE;
 	if (cb)
 		genl_dump_check_consistent(cb, hdr);
 	if (nla_put_string(skb, SMCHAN_A_CHANNEL, info->name) ||
@@ -357,26 +355,51 @@ static int fill_channel(struct sk_buff *skb, struct smchan_channel *ch,
 	     nla_put(skb, SMCHAN_A_ATR, info->atr_len, info->atr)) ||
 	    put_stats(skb, info)) {
 		genlmsg_cancel(skb, hdr);
-		goto out;
+		return -EMSGSIZE;
 	}
 	genlmsg_end(skb, hdr);
-	ret = 0;
-out:
-	kfree(info);
-	return ret;
+	return 0;
 }
 
-static int reply_channel(struct smchan_channel *ch, struct genl_info *info,
-			 u8 cmd)
-{
+/*
+ * The buffers of a reply that describes a channel, taken before the
+ * request changes anything: once a channel is made or its settings are
+ * changed, no failure for want of memory may tell the caller that it
+ * was not.
+ */
+struct channel_reply {
 	struct sk_buff *msg;
+	struct smchan_channel_info *info;
+};
+
+static void channel_reply_free(struct channel_reply *r)
+{
+	nlmsg_free(r->msg);
+	kfree(r->info);
+}
+
+static int channel_reply_alloc(struct channel_reply *r)
+{
+	r->msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	r->info = kmalloc(sizeof(*r->info), GFP_KERNEL);
+	if (r->msg && r->info)
+		return 0;
+	channel_reply_free(r);
+	r->msg = NULL;
+	r->info = NULL;
+	return -ENOMEM;
+}
+
+/* Sends @ch's description in @r->msg, which it consumes. */
+static int reply_channel(struct smchan_channel *ch, struct genl_info *info,
+			 u8 cmd, struct channel_reply *r)
+{
+	struct sk_buff *msg = r->msg;
 	int ret;
 
-	msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	ret = fill_channel(msg, ch, info->snd_portid, info->snd_seq, 0, cmd,
-			   NULL);
+	r->msg = NULL;
+	ret = fill_channel(msg, ch, r->info, info->snd_portid, info->snd_seq,
+			   0, cmd, NULL);
 	if (ret) {
 		nlmsg_free(msg);
 		return ret;
@@ -386,6 +409,7 @@ static int reply_channel(struct smchan_channel *ch, struct genl_info *info,
 
 static int channel_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct channel_reply r = {};
 	struct smchan_channel *ch;
 	struct attrs_arg *arg;
 	int ret;
@@ -393,6 +417,9 @@ static int channel_new_doit(struct sk_buff *skb, struct genl_info *info)
 	arg = take_attrs(info);
 	if (!arg)
 		return -ENOMEM;
+	ret = channel_reply_alloc(&r);
+	if (ret)
+		goto out;
 	ret = -EINVAL;
 	if (GENL_REQ_ATTR_CHECK(info, SMCHAN_A_CHANNEL))
 		goto out;
@@ -408,15 +435,17 @@ static int channel_new_doit(struct sk_buff *skb, struct genl_info *info)
 				    "a channel of that name exists");
 	if (ret)
 		goto out;
-	ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_NEW);
+	ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_NEW, &r);
 	smchan_channel_put(ch);
 out:
+	channel_reply_free(&r);
 	kfree_sensitive(arg);
 	return ret;
 }
 
 static int channel_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct channel_reply r = {};
 	struct smchan_channel *ch;
 	struct attrs_arg *arg;
 	int ret;
@@ -424,6 +453,9 @@ static int channel_set_doit(struct sk_buff *skb, struct genl_info *info)
 	arg = take_attrs(info);
 	if (!arg)
 		return -ENOMEM;
+	ret = channel_reply_alloc(&r);
+	if (ret)
+		goto out;
 	ch = lookup(info);
 	if (IS_ERR(ch)) {
 		ret = PTR_ERR(ch);
@@ -431,9 +463,10 @@ static int channel_set_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	ret = smchan_channel_set(ch, apply_attrs, arg);
 	if (!ret)
-		ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_SET);
+		ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_SET, &r);
 	smchan_channel_put(ch);
 out:
+	channel_reply_free(&r);
 	kfree_sensitive(arg);
 	return ret;
 }
@@ -452,11 +485,15 @@ static int channel_del_doit(struct sk_buff *skb, struct genl_info *info)
 static int channel_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct smchan_channel *ch = lookup(info);
+	struct channel_reply r;
 	int ret;
 
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
-	ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_GET);
+	ret = channel_reply_alloc(&r);
+	if (!ret)
+		ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_GET, &r);
+	channel_reply_free(&r);
 	smchan_channel_put(ch);
 	return ret;
 }
@@ -469,13 +506,18 @@ static int channel_get_doit(struct sk_buff *skb, struct genl_info *info)
 static int channel_get_dumpit(struct sk_buff *skb,
 			      struct netlink_callback *cb)
 {
+	struct smchan_channel_info *info;
 	struct smchan_channel *ch;
 	u64 pos = cb->args[0], last = pos;
 	int ret;
 
+	/* An error, not an empty part: that would end the dump early. */
+	info = kmalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
 	cb->seq = smchan_channels_seq() + 1;
 	while ((ch = smchan_channel_next(&pos))) {
-		ret = fill_channel(skb, ch, NETLINK_CB(cb->skb).portid,
+		ret = fill_channel(skb, ch, info, NETLINK_CB(cb->skb).portid,
 				   cb->nlh->nlmsg_seq, NLM_F_MULTI,
 				   SMCHAN_CMD_CHANNEL_GET, cb);
 		smchan_channel_put(ch);
@@ -483,20 +525,21 @@ static int channel_get_dumpit(struct sk_buff *skb,
 			break;
 		last = pos;
 	}
+	kfree(info);
 	cb->args[0] = last;
 	return skb->len;
 }
 
-/* The reply to SESSION_START: the id its outcome event will quote. */
-static int reply_start(struct genl_info *info, const char *name, u64 id)
+/*
+ * The reply to SESSION_START in @msg (taken before the start: a session
+ * started must not be reported as not): the id its outcome event will
+ * quote.
+ */
+static int reply_start(struct sk_buff *msg, struct genl_info *info,
+		       const char *name, u64 id)
 {
-	struct sk_buff *msg;
 	void *hdr;
 
-	msg = genlmsg_new(nla_total_size(SMCHAN_NAME_SIZE) +
-			  nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &smchan_family, 0,
 				SMCHAN_CMD_SESSION_START);
 	if (!hdr || nla_put_string(msg, SMCHAN_A_CHANNEL, name) ||
@@ -511,14 +554,21 @@ static int reply_start(struct genl_info *info, const char *name, u64 id)
 static int session_start_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct smchan_channel *ch = lookup(info);
+	struct sk_buff *msg;
 	u64 id;
 	int ret;
 
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
-	ret = smchan_session_start(ch, &id);
+	msg = genlmsg_new(nla_total_size(SMCHAN_NAME_SIZE) +
+			  nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (msg)
+		ret = smchan_session_start(ch, &id);
 	if (!ret)
-		ret = reply_start(info, ch->name, id);
+		ret = reply_start(msg, info, ch->name, id);
+	else
+		nlmsg_free(msg);
 	smchan_channel_put(ch);
 	if (ret == -EPIPE)
 		NL_SET_ERR_MSG(info->extack, "no transport is bound");
