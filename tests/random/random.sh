@@ -17,7 +17,10 @@ passed=0 failed=0
 say() { printf 'random.sh: %s\n' "$*"; }
 ok() { passed=$((passed + 1)); say "ok: $*"; }
 bad() { failed=$((failed + 1)); say "FAIL: $*"; }
-finish() { say "RESULT $passed $failed"; }
+finish() {
+	echo "random.sh: $SECONDS s in UML after the boot"
+	say "RESULT $passed $failed"
+}
 trap finish EXIT
 
 [ -x "$bin" ] || { bad "no $bin (make -C tests/random)"; exit 1; }
