@@ -599,6 +599,7 @@ static int relay(struct smchan_channel *ch, const u8 *apdu, size_t len,
 {
 	struct smchan_request req = { .buf = buf, .size = size };
 	u32 portid = 0, tmo;
+	long left = 0;
 	int ret;
 
 	lockdep_assert_held(&ch->lock);
@@ -628,10 +629,12 @@ static int relay(struct smchan_channel *ch, const u8 *apdu, size_t len,
 	 * request then fails with -EINTR, and the session with it), and so
 	 * that a long timeout is not a hung task.
 	 */
-	if (!ret &&
-	    wait_for_completion_killable_timeout(&req.done,
-						 msecs_to_jiffies(tmo)) < 0)
-		ret = -EINTR;
+	if (!ret) {
+		left = msecs_to_jiffies(tmo);
+		left = wait_for_completion_killable_timeout(&req.done, left);
+		if (left < 0)
+			ret = -EINTR;
+	}
 
 	/*
 	 * Not sent: a full receive queue or no memory is not a lost
@@ -645,8 +648,9 @@ static int relay(struct smchan_channel *ch, const u8 *apdu, size_t len,
 	if (ch->req == &req)
 		fail_request(ch, ret ?: -ETIMEDOUT);
 	spin_unlock(&ch->relay_lock);
-	/* An answer being copied into @buf completes it next. */
-	wait_for_completion(&req.done);
+	/* Completed by now, or next by an answer being copied into @buf. */
+	if (left <= 0)
+		wait_for_completion(&req.done);
 
 	if (req.err) {
 		if (req.rsp != buf)

@@ -52,13 +52,17 @@ struct smchan_config {
  * struct smchan_request - one APDU out to the transport and its answer
  * @id: the request id the transport must quote
  * @done: completed once, by the answer, the transport's loss, or timeout
- * @rsp: the answer, a kmalloc'd copy handed over by the transport's reply
+ * @buf: where an answer of up to @size bytes is copied, or NULL
+ * @size: the size of @buf
+ * @rsp: the answer: @buf, or a kmalloc'd copy when it did not fit @buf
  * @len: its length
  * @err: 0, or the negative errno the request failed with
  */
 struct smchan_request {
 	u64 id;
 	struct completion done;
+	u8 *buf;
+	size_t size;
 	u8 *rsp;
 	size_t len;
 	int err;

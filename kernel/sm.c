@@ -716,7 +716,8 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_sm_protect_command);
  *	came in 61 xx pieces)
  * @len: its length
  * @out: R || SW1 SW2 (kmalloc'd; SMCHAN_RESPONSE_MAX always suffices for
- *	a response that follows section 5)
+ *	a response that follows section 5); may be @rsp itself, which is then
+ *	decrypted in place (R || SW1 SW2 is never longer than the response)
  * @size: size of @out
  *
  * The checks, in order: a bare status word other than 90 00 (the card
@@ -770,7 +771,7 @@ int smchan_sm_unprotect_response(struct smchan_sm *sm, const u8 *rsp,
 		goto err_end;
 
 	if (d.c) {
-		memcpy(out, d.c, d.clen);
+		memmove(out, d.c, d.clen);	/* @out may be @rsp */
 		ret = sm_cbc(sm, false, DIR_RESPONSE, out, d.clen);
 		if (!ret)
 			ret = unpad(out, d.clen, &rlen);

@@ -15,6 +15,9 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <net/net_namespace.h>
+#if IS_ENABLED(CONFIG_TRACEPOINTS)
+#include <trace/events/kmem.h>
+#endif
 
 #include "../channel.h"
 #include "card_model.h"
@@ -29,6 +32,7 @@ enum behaviour {
 	ANSWER_REMOVE,	/* answers, and reports the card removed after
 			 * answering APDU @remove_at
 			 */
+	LONG_ANSWER,	/* answers with 2000 bytes more before the SW */
 };
 
 /**
@@ -112,6 +116,11 @@ static int seam(struct smchan_channel *ch, u32 portid, u64 id,
 		if (t->behaviour == ANSWER_REMOVE && t->calls == t->remove_at)
 			smchan_card_status(ch, sk, false, NULL, 0);
 		return ret;
+	case LONG_ANSWER:
+		n = card_model_process(&t->card, apdu, len, t->rsp);
+		memset(t->rsp + n - 2, 0x5a, 2000);
+		put_unaligned_be16(SMCHAN_SW_OK, t->rsp + n + 1998);
+		return smchan_transport_done(ch, sk, id, t->rsp, n + 2000, 0);
 	case ERROR:
 		return smchan_transport_done(ch, sk, id, NULL, 0,
 					     t->error ?: -ENXIO);
@@ -895,6 +904,83 @@ static void group_nomem_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 1ULL);
 }
 
+/* The kmalloc() calls one task makes, from the kmalloc tracepoint. */
+struct kmalloc_count {
+	struct task_struct *task;
+	unsigned int n;
+};
+
+#if IS_ENABLED(CONFIG_TRACEPOINTS)
+static void count_kmalloc(void *data, unsigned long call_site,
+			  const void *ptr, size_t bytes_req,
+			  size_t bytes_alloc, gfp_t gfp_flags, int node)
+{
+	struct kmalloc_count *c = data;
+
+	if (current == c->task)
+		c->n++;
+}
+#endif
+
+/*
+ * One kmalloc() per command once the session is up: the buffer that
+ * takes the protected command, then the card's answer (copied into it by
+ * smchan_transport_done()), then R || SW1 SW2 decrypted in place. The
+ * command runs in this task (smchan_channel_run() on an idle channel, the
+ * seam answering inline), so the task's kmalloc events are the command's.
+ * Needs tracepoints: the debug UML kernel has them, the normal one not.
+ */
+static void kmallocs_test(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_TRACEPOINTS)
+	struct settings s = { .mode = *(enum smchan_mode *)test->param_value };
+	struct smchan_channel *ch = make(test, &s, true);
+	struct kmalloc_count c = { .task = current };
+	struct sync_cmd sc;
+	unsigned int i;
+
+	expect_pattern(test, ch, read16, sizeof(read16), 16);
+	KUNIT_ASSERT_EQ(test, register_trace_kmalloc(count_kmalloc, &c), 0);
+
+	/* Act */
+	for (i = 0; i < 10; i++) {
+		KUNIT_EXPECT_EQ(test, run_here(ch, &sc, NULL, read16,
+					       sizeof(read16)), 0);
+		KUNIT_EXPECT_EQ(test, sc.ret, 18);
+		kfree_sensitive(sc.rsp);
+	}
+	unregister_trace_kmalloc(count_kmalloc, &c);
+	tracepoint_synchronize_unregister();
+
+	/* Assert */
+	kunit_info(test, "%u kmalloc() for 10 commands", c.n);
+	KUNIT_EXPECT_EQ(test, c.n, 10U);
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->commands, 11ULL);
+#else
+	kunit_skip(test, "no tracepoints in this kernel");
+#endif
+}
+
+/*
+ * An answer longer than the command's buffer (a card that sends more than
+ * Ne allows) is copied into a buffer of its own, and fails verification.
+ */
+static void long_answer_test(struct kunit *test)
+{
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	u8 *rsp;
+
+	expect_pattern(test, ch, read16, sizeof(read16), 16);
+	t->behaviour = LONG_ANSWER;
+
+	KUNIT_EXPECT_EQ(test, command(ch, read16, sizeof(read16), &rsp),
+			-EBADMSG);
+	KUNIT_EXPECT_NULL(test, rsp);
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sm_failures, 1ULL);
+}
+
 /* What write() refuses before queueing. */
 static void check_test(struct kunit *test)
 {
@@ -1399,6 +1485,8 @@ static struct kunit_case smchan_channel_cases[] = {
 	KUNIT_CASE(memory_test),
 	KUNIT_CASE(group_test),
 	KUNIT_CASE(group_nomem_test),
+	KUNIT_CASE_PARAM(kmallocs_test, mode_gen_params),
+	KUNIT_CASE(long_answer_test),
 	KUNIT_CASE(socket_identity_test),
 	KUNIT_CASE_PARAM(largest_command_test, mode_gen_params),
 	KUNIT_CASE(transport_errno_test),
