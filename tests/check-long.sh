@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check-long: the tests too slow for `make check` (tests/README.md).
-# Today: tests/qemu/install.sh, the admin guide's Install and DKMS
-# sections followed line by line in qemu on Debian's 6.1 and 6.12 kernels
+# Today: tests/qemu/install.sh, the admin guide followed line by line in
+# qemu on Debian's 6.1 and 6.12 kernels: Install, DKMS, then Provision a
+# key, Configure a real USB CCID reader, Run the relay and the smchan
+# PC/SC reader, with our card behind qemu's USB CCID reader
 # (side by side, one vCPU each; 9 minutes on 6.1, more on 6.12: the module
 # is built three times under TCG, and depmod decompresses 6.12's xz
 # modules); then tests/qemu/module-life.sh with 100 load/unload rounds on
@@ -21,7 +23,7 @@ RESULTS=$CHECK/results-long
 : >"$RESULTS"
 pids=()
 for l in 6.1 6.12; do
-	"$TOP/tests/qemu-run" --kernel "$l" --no-module --strict --timeout 2400 \
+	"$TOP/tests/qemu-run" --kernel "$l" --no-module --usb 1 --strict --timeout 2400 \
 		-- "$QEMUDIR/install.sh" >"$CHECK/install-$l.log" 2>&1 &
 	pids+=($!)
 done
