@@ -148,6 +148,8 @@ if [ "$mode" = full ]; then
 	stage hostile "$TOP/tests/hostile/run.sh" 9>&- || :
 	say E2E "tests/ifd: unmodified PC/SC programs through the smchan reader"
 	stage ifd "$TOP/tests/ifd/run.sh" 9>&- || :
+	say RANDOM "tests/random: 60 s of random, well-typed use of genl, /dev/smchan and transports (debug kernel)"
+	stage random "$TOP/tests/random/run.sh" 9>&- || :
 	qemu_done() {
 		local rc=0
 		wait "$qpid" || rc=$?
