@@ -144,6 +144,34 @@ else
 	bad "smchan-example: $out"
 fi
 
+# 6b. smchanctl bench: through /dev/smchan, then plain PC/SC beside it,
+# which an exclusive relay refuses and a --shared one allows.
+out=$(smchanctl bench c256 -n 30 2>&1)
+if [[ $out == *$'\nsmchan  30 commands in '*'p99 '* ]] &&
+	[[ $out == *$'\nplain   not measured: the relay holds'* ]]; then
+	ok "smchanctl bench: 30 commands through /dev/smchan; plain PC/SC refused while the relay holds the reader"
+else
+	bad "smchanctl bench (exclusive relay): $out"
+fi
+stop_relay
+smchanctl relay --foreground --shared >>"$R_TMP/relay.log" 2>&1 &
+RELAY_PID=$!
+R_PIDS+=("$RELAY_PID")
+wait_for 20 is_bound c256 || bad "the --shared relay did not bind c256"
+out=$(smchanctl bench c256 -n 30 2>&1)
+if [[ $out == *$'\nsmchan  30 commands in '* ]] && [[ $out == *$'\nplain   30 commands in '* ]] &&
+	[[ $out == *$'\nratio   smchan/plain throughput '* ]]; then
+	ok "smchanctl bench beside a --shared relay: $(grep ^ratio <<<"$out")"
+else
+	bad "smchanctl bench (--shared relay): $out"
+fi
+err=$(smchanctl bench nosuch -n 3 2>&1) && bad "smchanctl bench on no channel succeeded"
+[[ $err == *"nosuch"* ]] || bad "smchanctl bench on no channel: $err"
+stop_relay
+start_relay
+ready c128
+ready c256
+
 # 7. a reader that does not exist: not bound, said once
 smchanctl channel add nordr reader "No Such Reader" key-file "$R_TMP/c128.key" ||
 	rfail "channel add nordr"

@@ -31,6 +31,7 @@ static const struct {
 	{ "apdu", cmd_apdu, "Sends APDUs through /dev/smchan" },
 	{ "monitor", cmd_monitor, "Prints smchan events as they arrive" },
 	{ "relay", cmd_relay, "Relays channels to their PC/SC readers" },
+	{ "bench", cmd_bench, "Times commands through /dev/smchan against plain PC/SC" },
 };
 
 static void usage(FILE *f)

@@ -37,6 +37,7 @@ int cmd_key(int argc, char **argv);
 int cmd_apdu(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Opens the netlink socket or says why not; NULL then. */
 struct smchan_nl *open_nl(bool events);
