@@ -64,7 +64,7 @@ digest() {
 	[ ${#failed_stages[@]} != 0 ] || return 0
 	sleep 0.5	# tee's last lines
 	say DIGEST "what failed (${failed_stages[*]}):"
-	grep -aE 'FAIL|not ok' "$CHECK/check.out" | grep -avE '^  (FAIL|DIGEST) ' |
+	grep -aE 'FAIL|not ok|error:|Error [0-9]' "$CHECK/check.out" | grep -avE '^  (FAIL|DIGEST) ' |
 		head -n 40 | sed 's/^ */    /'
 }
 
@@ -155,7 +155,7 @@ if [ "$mode" = full ]; then
 		wait "$qpid" || rc=$?
 		sed 's/^/  /' "$CHECK/qemu-stage.out"
 		say FUZZ "tests/fuzz: the short, fixed-seed pass of every target"
-		grep -E '^(  FUZZ|fuzz )' "$CHECK/fuzz-stage.out" | sed 's/^/  /'
+		grep -E '^(  FUZZ|fuzz )|error:|Error [0-9]' "$CHECK/fuzz-stage.out" | sed 's/^/  /'
 		say E2E "tests/hygiene: the real key bytes, looked for wherever a key could leak"
 		sed 's/^/  /' "$CHECK/hygiene-stage.out"
 		cat "$CHECK/results-qemu" >>"$RESULTS" 2>/dev/null
