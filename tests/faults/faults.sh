@@ -43,6 +43,7 @@
 set -uo pipefail
 top=${SMCHAN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/relay/lib.sh"
+. "$top/tests/uml/kmemleak.sh"
 trap relay_finish EXIT
 
 F=${SMCHAN_FAULTS_BIN:-$top/build/faults/smchan-faults}
@@ -333,17 +334,6 @@ if rmmod smchan; then
 else
 	bad "end: rmmod smchan: $(lsmod | grep '^smchan')"
 fi
-if [ -w "$DBG/kmemleak" ]; then
-	sleep 6
-	echo scan >"$DBG/kmemleak"
-	echo scan >"$DBG/kmemleak"
-	if [ -s "$DBG/kmemleak" ]; then
-		bad "kmemleak: $(grep -c '^unreferenced' "$DBG/kmemleak") objects ($(head -n 14 "$DBG/kmemleak" | tr '\n' ';'))"
-	else
-		ok "kmemleak: nothing leaked"
-	fi
-else
-	bad "kmemleak: $DBG/kmemleak is not there (not the debug kernel?)"
-fi
+kmemleak_check || bad "kmemleak: $DBG/kmemleak is not there (not the debug kernel?)"
 rsay "runtime $((SECONDS - T0)) s"
 [ "$failed" = 0 ]

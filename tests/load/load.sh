@@ -20,6 +20,7 @@
 set -uo pipefail
 top=${SMCHAN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/relay/lib.sh"
+. "$top/tests/uml/kmemleak.sh"
 C=${LOAD_C:-4} P=${LOAD_P:-4} N=${LOAD_N:-10000}
 [ "$C" -ge 1 ] && [ "$C" -le 4 ] || rfail "LOAD_C must be 1 to 4"
 [ $((8192 / P)) -ge 256 ] || rfail "LOAD_P must be at most 32"
@@ -113,13 +114,6 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	done
 	stop_relay
 	rmmod smchan || bad "rmmod smchan after the load"
-	sleep 6
-	echo scan >/sys/kernel/debug/kmemleak
-	echo scan >/sys/kernel/debug/kmemleak
-	if [ -s /sys/kernel/debug/kmemleak ]; then
-		bad "kmemleak: $(grep -c '^unreferenced' /sys/kernel/debug/kmemleak) objects ($(head -n 12 /sys/kernel/debug/kmemleak | tr '\n' ';'))"
-	else
-		ok "kmemleak: nothing leaked"
-	fi
+	kmemleak_check
 fi
 [ "$failed" = 0 ]
