@@ -89,7 +89,7 @@ static atomic_int stop;
 static atomic_int failures;
 static atomic_ulong n_ops, n_nl, n_relayed, n_dumps, n_events;
 static atomic_ulong n_deaths, n_unbinds, n_binds, n_answers_card;
-static atomic_ulong n_sessions_seen, n_reads_ok;
+static atomic_ulong n_sessions_seen, n_reads_ok, n_reads_emsgsize;
 static char names[MAX_NAMES][SMCHAN_NAME_SIZE];
 static uint8_t key16[16], key32[32];	/* the cards' keys */
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -978,8 +978,18 @@ static void dev_op(struct worker *w)
 				fail(t, "%s: %zd bytes: an answer has SW1 SW2", t->doing, rd);
 			atomic_fetch_add(&n_reads_ok, 1);
 		}
-		if (e != EAGAIN && e != EMSGSIZE && e != EFAULT)
+		/* EMSGSIZE is a buffer too small (the answer stays) or the
+		 * command's own error (read, so gone): poll() tells which. */
+		if (e == EMSGSIZE) {
+			struct pollfd q = { .fd = f->fd, .events = POLLIN };
+
+			if (poll(&q, 1, 0) != 1 || !(q.revents & POLLIN)) {
+				f->inflight = 0;
+				atomic_fetch_add(&n_reads_emsgsize, 1);
+			}
+		} else if (e != EAGAIN && e != EFAULT) {
 			f->inflight = 0;
+		}
 		return;
 	}
 	if (op < 95) {				/* poll */
@@ -1691,12 +1701,13 @@ int main(int argc, char **argv)
 	pthread_join(ev, NULL);
 	pthread_join(dog, NULL);
 	if (!atomic_load(&failures))
-		okay("%lu operations in %.1f s (%.0f per second), every answer a documented one: %lu netlink requests, %lu on /dev/smchan (%lu answers read), %lu relayed APDUs (%lu answered by the card), %lu binds, %lu unbinds, %lu transport deaths",
+		okay("%lu operations in %.1f s (%.0f per second), every answer a documented one: %lu netlink requests, %lu on /dev/smchan (%lu answers read, %lu commands' own EMSGSIZE), %lu relayed APDUs (%lu answered by the card), %lu binds, %lu unbinds, %lu transport deaths",
 		     atomic_load(&n_ops) + atomic_load(&n_relayed),
 		     (t1 - t0) / 1000.0,
 		     (atomic_load(&n_ops) + atomic_load(&n_relayed)) * 1000.0 / (double)(t1 - t0),
 		     atomic_load(&n_nl), atomic_load(&n_ops) - atomic_load(&n_nl),
-		     atomic_load(&n_reads_ok), atomic_load(&n_relayed),
+		     atomic_load(&n_reads_ok), atomic_load(&n_reads_emsgsize),
+		     atomic_load(&n_relayed),
 		     atomic_load(&n_answers_card), atomic_load(&n_binds),
 		     atomic_load(&n_unbinds), atomic_load(&n_deaths));
 	i = atomic_load(&failures);
