@@ -16,7 +16,10 @@
 # kmemleak scan after the module is unloaded as one more test.
 # --qemu LINE boots Debian's LINE kernel in qemu instead (tests/qemu-run);
 # the result line is then "e2e-qemu-LINE ...".
-# E2E_TIMEOUT: seconds per test (default 180).
+# E2E_TIMEOUT: seconds per test (default 180); SMCHAN_TIMEOUT: for the
+# whole boot (default 60 s per test + 300 in UML, 200 + 120 in qemu).
+# The unload, and the kmemleak scan, are bounded too: one that hangs
+# prints its stack and every blocked task's (sysrq w) and fails.
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +34,26 @@ if [ "${1:-}" = --inside ]; then
 		printf '%-4s %s%s\n' "$1" "$2" "${3:+ ($3)}"
 		echo "$1 $2" >>"$out/summary"
 		if [ "$1" = PASS ]; then pass=$((pass + 1)); else failn=$((failn + 1)); fi
+	}
+	# Run "$@" for at most $1 s. A command that hangs (in the kernel,
+	# where no signal reaches it) must not hang the run: say where it
+	# waits, and every blocked task's stack (sysrq w, to the console).
+	bounded() {
+		local secs=$1 pid _
+		shift
+		"$@" &
+		pid=$!
+		for _ in $(seq $((secs * 10))); do
+			kill -0 "$pid" 2>/dev/null || { wait "$pid"; return; }
+			sleep 0.1
+		done
+		{
+			echo "e2e: \`$*' still running after $secs s; its stack:"
+			sed 's/^/    | /' "/proc/$pid/stack" 2>&1
+		} | tee -a "$out/hung.txt" >&2
+		echo w >/proc/sysrq-trigger 2>/dev/null || :
+		kill -9 "$pid" 2>/dev/null || :
+		return 124
 	}
 	if insmod "$SMCHAN_KO" 2>"$out/insmod.log" && [ -c /dev/smchan ]; then
 		line PASS module-load
@@ -73,7 +96,8 @@ if [ "${1:-}" = --inside ]; then
 			sleep 0.05
 		done
 	fi
-	if [ -n "$lb" ] && smchan-nl start u-last && rmmod smchan; then
+	if [ -n "$lb" ] && bounded 60 smchan-nl start u-last &&
+		bounded 60 rmmod smchan; then
 		line PASS module-unload
 	else
 		line FAIL module-unload "$(lsmod | grep '^smchan' || :)"
@@ -84,8 +108,9 @@ if [ "${1:-}" = --inside ]; then
 	# scan holds back objects whose checksum changed).
 	if [ -w /sys/kernel/debug/kmemleak ]; then
 		sleep 6
-		echo scan >/sys/kernel/debug/kmemleak
-		echo scan >/sys/kernel/debug/kmemleak
+		bounded 300 sh -c 'echo scan >/sys/kernel/debug/kmemleak &&
+			echo scan >/sys/kernel/debug/kmemleak' ||
+			line FAIL kmemleak-scan "did not finish in 300 s"
 		cat /sys/kernel/debug/kmemleak >"$out/kmemleak.txt"
 		if [ -s "$out/kmemleak.txt" ]; then
 			line FAIL kmemleak "$out/kmemleak.txt"
@@ -155,9 +180,13 @@ done
 rm -rf "$out"
 mkdir -p "$out"
 rc=0
-[ "$name" = "${name#e2e-qemu}" ] ||
-	runner+=(--timeout "${SMCHAN_TIMEOUT:-$((${#tests[@]} * 200 + 120))}")
-SMCHAN_E2E_OUT=$out SMCHAN_TIMEOUT=${SMCHAN_TIMEOUT:-$((${#tests[@]} * 200 + 120))} \
+# A run takes 4 to 7 minutes on the debug UML kernel; a hang must not
+# take the rest of make check's time with it. TCG guests are slower.
+limit=$((${#tests[@]} * 60 + 300))
+[ "$name" = "${name#e2e-qemu}" ] || limit=$((${#tests[@]} * 200 + 120))
+limit=${SMCHAN_TIMEOUT:-$limit}
+[ "$name" = "${name#e2e-qemu}" ] || runner+=(--timeout "$limit")
+SMCHAN_E2E_OUT=$out SMCHAN_TIMEOUT=$limit \
 	"${runner[@]}" "${flavour[@]}" --no-module --log "$out/console.log" -- \
 	"$here/run.sh" --inside "${tests[@]}" || rc=$?
 
