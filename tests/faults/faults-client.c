@@ -4,7 +4,7 @@
  * debug UML kernel with fault injection configured (failslab,
  * fail_page_alloc, fail_usercopy with task-filter on).
  *
- *   smchan-faults load CHANNEL ITERATIONS SEED OFFSET
+ *   smchan-faults load CHANNEL ITERATIONS SEED OFFSET [GATE]
  *	ITERATIONS rounds, each: open /dev/smchan, attach, SELECT EF 0101,
  *	UPDATE BINARY 16 random bytes at OFFSET, READ BINARY them back,
  *	close; and every few rounds a CHANNEL_GET, a CHANNEL_SET and a
@@ -15,7 +15,12 @@
  *	success (9000, whole lengths); what READ BINARY returns is the last
  *	confirmed write or one whose outcome was unknown (its read failed);
  *	a CHANNEL_NEW that failed left no channel; a CHANNEL_DEL that failed
- *	left the channel whole (deleted by the retry, faults off).
+ *	left the channel whole (deleted by the retry, faults off).  With
+ *	GATE, the reads before and after the rounds are made with no fault
+ *	anywhere (the channel's worker, which runs queued commands, is on
+ *	a kworker that faults.sh marks): the process creates GATE.on.PID
+ *	after the first read and waits for GATE.on before its rounds, and
+ *	GATE.off.PID after them and waits for GATE.off.
  *   smchan-faults kworkers SECONDS
  *	marks every unbound kworker (kworker/u*) make-it-fail, again every
  *	50 ms (new ones appear), for SECONDS or until SIGTERM; then unmarks
@@ -43,6 +48,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,7 +65,7 @@
 #define NLE_NOMEM_ (SMCHAN_ELIBNL + 5)
 #define NLE_INVAL_ (SMCHAN_ELIBNL + 7)
 
-static unsigned long hist[ERRNO_MAX], failures, bad;
+static unsigned long hist[ERRNO_MAX], failures, bad, stale_enobufs;
 static int mif = -1;
 static const char *self = "smchan-faults";
 
@@ -112,7 +118,10 @@ static void summary(const char *name, unsigned long rounds)
 			printf(" %s:%lu", e == ERRNO_MAX - 2 ? "ELIBNL(NOMEM)" :
 			       e == ERRNO_MAX - 1 ? "ELIBNL(INVAL)" :
 			       e ? smchan_errname(-e) : "other", hist[e]);
-	printf(" ), %lu bad\n", bad);
+	printf(" ), %lu bad", bad);
+	if (stale_enobufs)
+		printf(", %lu CHANNEL_DEL retries after a stale ENOBUFS", stale_enobufs);
+	printf("\n");
 }
 
 static void on_alarm(int sig)
@@ -286,11 +295,25 @@ static void nl_round(const char *ch, unsigned long round, unsigned int *seed)
 		r = smchan_channel_del(h, scratch);
 		faults(0);
 		if (r) {
+			int first = r;
+
 			failed("CHANNEL_DEL", -r, nl_allowed);
-			/* Still whole, or gone: the retry deletes it or says so. */
-			r = smchan_channel_del(h, scratch);
+			/*
+			 * Still whole, or gone: the retry deletes it or says
+			 * so. ENOBUFS there is the socket's own error, set
+			 * while faults were on (a reply netlink could not
+			 * allocate) and reported by the next receive: the
+			 * request itself is then sent again.
+			 */
+			for (i = 0; i < 3; i++) {
+				r = smchan_channel_del(h, scratch);
+				if (r != -ENOBUFS)
+					break;
+				stale_enobufs++;
+			}
 			if (r && r != -ENOENT)
-				bad_("CHANNEL_DEL %s again: %s", scratch, smchan_errname(r));
+				bad_("CHANNEL_DEL %s failed (%s), and again: %s", scratch,
+				     smchan_errname(first), smchan_errname(r));
 		}
 	}
 	smchan_nl_close(h);
@@ -392,12 +415,34 @@ static void read_back(const char *ch, unsigned int off, struct known *k)
 	bad_("could not read EF 0101 at %u with faults off: %s", off, strerror(errno));
 }
 
+/*
+ * Say "here" (GATE.WHAT.PID exists) and wait for the go (GATE.WHAT), for
+ * at most 10 minutes.
+ */
+static void wait_gate(const char *gate, const char *what)
+{
+	char path[PATH_MAX];
+	struct timespec ts = { 0, 20000000 };
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s.%s.%d", gate, what, (int)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s.%s", gate, what);
+	for (i = 0; i < 30000 && access(path, F_OK); i++)
+		nanosleep(&ts, NULL);
+	if (access(path, F_OK))
+		bad_("%s never came", path);
+}
+
 static int cmd_load(char **argv)
 {
 	const char *ch = argv[0];
 	unsigned long n = strtoul(argv[1], NULL, 0), i;
 	unsigned int seed = strtoul(argv[2], NULL, 0);
 	unsigned int off = strtoul(argv[3], NULL, 0);
+	const char *gate = argv[4];
 	struct known k = { .n_unknown = -1 };
 
 	mif = open("/proc/self/make-it-fail", O_WRONLY);
@@ -406,15 +451,23 @@ static int cmd_load(char **argv)
 		return 1;
 	}
 	read_back(ch, off, &k);
+	if (gate)
+		wait_gate(gate, "on");
 	for (i = 0; i < n; i++) {
 		alarm(120);
 		dev_round(ch, off, &k, &seed);
 		if (i % 2 == 0)
 			nl_round(ch, i, &seed);
 	}
+	/*
+	 * Faults off (the kworkers too, which run queued commands: the
+	 * other loads' commands queue this one's), then: the card holds the
+	 * last confirmed write or one of unknown outcome after it; and a
+	 * command works again.
+	 */
+	if (gate)
+		wait_gate(gate, "off");
 	alarm(120);
-	/* Faults off: the card holds the last confirmed write or one of
-	 * unknown outcome after it; and a command works again. */
 	read_back(ch, off, &k);
 	summary("load", n);
 	return bad ? 1 : 0;
@@ -706,7 +759,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGALRM, on_alarm);
-	if (argc == 6 && !strcmp(argv[1], "load"))
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "load"))
 		return cmd_load(argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "kworkers"))
 		return cmd_kworkers(argv + 2);

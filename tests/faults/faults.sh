@@ -103,6 +103,20 @@ for c in fa fb; do
 		rfail "no command went through on $c before the faults"
 done
 
+# The loads read what the cards hold, then the faults go on (the
+# kworkers too), and off again before they check the cards.
+gate=$R_TMP/gate
+pids=()
+"$F" load fa "$N" $RANDOM 0 "$gate" >"$R_TMP/load-fa0.out" 2>&1 & pids+=($!)
+"$F" load fa "$N" $RANDOM 64 "$gate" >"$R_TMP/load-fa64.out" 2>&1 & pids+=($!)
+"$F" load fb "$N" $RANDOM 0 "$gate" >"$R_TMP/load-fb0.out" 2>&1 & pids+=($!)
+at_gate() {	# at_gate on|off: every load there (or gone)
+	local p
+	for p in "${pids[@]}"; do
+		[ -e "$gate.$1.$p" ] || ! kill -0 "$p" 2>/dev/null || return 1
+	done
+}
+wait_for 120 at_gate on || bad "faults: the loads did not read their files in 120 s"
 echo "${FAULTS_SLAB:-4}" >"$DBG/failslab/probability"
 echo "${FAULTS_PAGE:-10}" >"$DBG/fail_page_alloc/probability"
 echo "${FAULTS_USERCOPY:-1}" >"$DBG/fail_usercopy/probability"
@@ -115,19 +129,19 @@ if [ "${SMCHAN_FAULTS_KWORKERS:-1}" = 1 ]; then
 else
 	echo "kworkers: not marked (SMCHAN_FAULTS_KWORKERS=0)" >"$R_TMP/kw.out"
 fi
-pids=()
-"$F" load fa "$N" $RANDOM 0 >"$R_TMP/load-fa0.out" 2>&1 & pids+=($!)
-"$F" load fa "$N" $RANDOM 64 >"$R_TMP/load-fa64.out" 2>&1 & pids+=($!)
-"$F" load fb "$N" $RANDOM 0 >"$R_TMP/load-fb0.out" 2>&1 & pids+=($!)
-lrc=0
-for p in "${pids[@]}"; do
-	wait "$p" || lrc=1
-done
+touch "$gate.on"
+wait_for 3000 at_gate off || bad "faults: the load rounds did not end in 3000 s"
 stop_pid "$kw"
+"$F" kworkers 0 >/dev/null 2>&1 || :	# unmarked, even if it was SIGKILLed
 for a in "${ATTRS[@]}"; do
 	echo 0 >"$DBG/$a/probability"
 done
 t=$((SECONDS - t))
+touch "$gate.off"
+lrc=0
+for p in "${pids[@]}"; do
+	wait "$p" || lrc=1
+done
 n_slab=$(fired failslab) n_page=$(fired fail_page_alloc) n_uc=$(fired fail_usercopy)
 sed 's/^/    /' "$R_TMP"/load-*.out "$R_TMP/kw.out"
 if [ "$lrc" = 0 ]; then
@@ -242,11 +256,14 @@ else
 fi
 R_CHANNELS=()
 stop_pid "$LB"
-# rmmod + insmod in a loop against open/attach/command/close.
-"$F" attach-loop fa "$RACE_S" >"$R_TMP/att3.out" 2>&1 &
+# rmmod + insmod in a loop against open/attach/command/close, for
+# RACE_S s and until one unload went through (it needs a moment with no
+# file open: on a busy machine that can take longer), at most 3 x RACE_S.
+"$F" attach-loop fa $((3 * RACE_S)) >"$R_TMP/att3.out" 2>&1 &
 att=$!
 loaded=0 unloaded=0 end=$((SECONDS + RACE_S))
-while [ $SECONDS -lt $end ]; do
+while kill -0 "$att" 2>/dev/null &&
+	{ [ $SECONDS -lt $end ] || [ "$unloaded" = 0 ]; }; do
 	if ! grep -q '^smchan ' /proc/modules; then
 		insmod "$SMCHAN_KO" || { bad "rmmod: insmod failed in the loop"; break; }
 		loaded=$((loaded + 1))
@@ -262,7 +279,7 @@ lrc=$?
 sed 's/^/    /' "$R_TMP/att3.out"
 grep -q '^smchan ' /proc/modules || insmod "$SMCHAN_KO" || rfail "insmod after the rmmod loop"
 if [ "$lrc" = 0 ] && [ "$unloaded" -gt 0 ]; then
-	ok "rmmod: $unloaded unloads and $loaded loads in $RACE_S s against open/attach/close: only allowed errnos"
+	ok "rmmod: $unloaded unloads and $loaded loads against open/attach/close: only allowed errnos"
 else
 	bad "rmmod: loop against open/attach/close: status $lrc, $unloaded unloads"
 fi

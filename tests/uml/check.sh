@@ -116,9 +116,10 @@ if [ "$mode" = full ]; then
 	# (SMCHAN_QEMU_SERIAL) on the other core. Its results go to a file of
 	# their own until the UML stages are done (stage counts lines).
 	say QEMU "Debian's 6.1 and 6.12 kernels in qemu, beside the UML e2e and relay stages: the relay through qemu's USB CCID readers, USB faults, the walk-through, DKMS, module life"
-	# The fuzzers' short pass (tests/fuzz, CPU-bound) and the key hygiene
-	# test follow the guests on their core, so that both cores stay busy
-	# until the end.
+	# The fuzzers' short pass (tests/fuzz, CPU-bound), the key hygiene
+	# test and the short faults run (tests/faults, 2-3 minutes) follow
+	# the guests on their core, so that both cores stay busy until the
+	# end.
 	qstart=$SECONDS
 	background() {
 		local rc=0
@@ -129,6 +130,8 @@ if [ "$mode" = full ]; then
 		echo "fuzz $((SECONDS - qstart))" >>"$CHECK/background-times"
 		"$TOP/tests/hygiene/run.sh" >"$CHECK/hygiene-stage.out" 2>&1 || rc=1
 		echo "hygiene $((SECONDS - qstart))" >>"$CHECK/background-times"
+		"$TOP/tests/faults/run.sh" >"$CHECK/faults-stage.out" 2>&1 || rc=1
+		echo "faults $((SECONDS - qstart))" >>"$CHECK/background-times"
 		return "$rc"
 	}
 	SMCHAN_RESULTS=$CHECK/results-qemu SMCHAN_QEMU_SERIAL=1 SMCHAN_UML_SLOT=bg \
@@ -158,11 +161,13 @@ if [ "$mode" = full ]; then
 		grep -E '^(  FUZZ|fuzz )|error:|Error [0-9]' "$CHECK/fuzz-stage.out" | sed 's/^/  /'
 		say E2E "tests/hygiene: the real key bytes, looked for wherever a key could leak"
 		sed 's/^/  /' "$CHECK/hygiene-stage.out"
+		say FAULTS "tests/faults: allocations failing under load, races with deletion and rmmod, the relay killed (debug kernel)"
+		sed 's/^/  /' "$CHECK/faults-stage.out"
 		cat "$CHECK/results-qemu" >>"$RESULTS" 2>/dev/null
-		say QEMU "the qemu stage, the fuzzers and hygiene took $((SECONDS - qstart)) s in all ($(tr '\n' ' ' <"$CHECK/background-times" 2>/dev/null)s from their start)"
+		say QEMU "the qemu stage, the fuzzers, hygiene and faults took $((SECONDS - qstart)) s in all ($(tr '\n' ' ' <"$CHECK/background-times" 2>/dev/null)s from their start)"
 		return "$rc"
 	}
-	stage qemu+fuzz+hygiene qemu_done || :
+	stage qemu+fuzz+hygiene+faults qemu_done || :
 fi
 
 digest
