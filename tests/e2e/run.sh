@@ -87,7 +87,7 @@ if [ "${1:-}" = --inside ]; then
 	mkdir -p /tmp/unload
 	head -c 16 /dev/urandom | od -An -v -tx1 | tr -d ' \n' >/tmp/unload/key
 	lb=
-	if smchan-nl new u-last key-file /tmp/unload/key >/dev/null; then
+	if bounded 60 smchan-nl new u-last key-file /tmp/unload/key >/dev/null; then
 		smchan-loopback -q --ready-file /tmp/unload/ready u-last=/tmp/unload/key \
 			>/tmp/unload/lb.log 2>&1 &
 		lb=$!
