@@ -13,8 +13,12 @@
 # x 10,000 commands on 4 channels, in UML), the load on the debug kernel,
 # the e2e suite on both Debian kernels in qemu, tests/hostile/run.sh
 # --long (15 min), tests/random/run.sh --long (11 min) and
-# tests/faults/run.sh --long (make check runs the short form). Ends with
-# "N passed, N failed"
+# tests/faults/run.sh --long (make check runs the short form); last, the
+# fuzzers' long form, make -C tests/fuzz long: 10 million executions per
+# target, 2 processes each (SMCHAN_FUZZ_JOBS), which alone takes hours:
+# card and diff run at 300 to 1,000 executions per second per process
+# (Documentation/reliability.rst has the rates; SMCHAN_FUZZ_RUNS or
+# SMCHAN_FUZZ_TIME shorten it). Ends with "N passed, N failed"
 # like make check.
 set -uo pipefail
 . "$(dirname "$0")/qemu/lib.sh"
@@ -65,5 +69,8 @@ SMCHAN_RESULTS=$RESULTS "$TOP/tests/hostile/run.sh" --long
 # their race loops, long forms (debug UML kernel).
 SMCHAN_RESULTS=$RESULTS "$TOP/tests/random/run.sh" --long
 SMCHAN_RESULTS=$RESULTS "$TOP/tests/faults/run.sh" --long
+# Coverage-guided fuzzing, 10 million executions per target.
+SMCHAN_RESULTS=$RESULTS SMCHAN_FUZZ_JOBS=${SMCHAN_FUZZ_JOBS:-2} \
+	make -C "$TOP/tests/fuzz" --no-print-directory long
 awk '{ p += $2; f += $3 } $3 > 0 { bad = bad " " $1 }
 	END { if (bad != "") printf "  FAILED  %s\n", bad; printf "%d passed, %d failed\n", p, f; exit f > 0 }' "$RESULTS"
