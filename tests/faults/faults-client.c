@@ -188,18 +188,16 @@ static const int dev_allowed[] = {
 	EKEYREJECTED, EPROTO, 0
 };
 /*
- * A genl request: the kernel's errno in its ACK, the errno of a socket
- * call (ENOBUFS: the kernel could not queue its ACK or reply), or
- * libsmchan's ELIBNL code for libnl's (a socket call that failed:
- * NLE_NOMEM for ENOMEM or ENOBUFS, NLE_INVAL for EFAULT). Only ENOMEM
- * comes from the module refusing the request: after the others it may
- * have been done.
+ * A genl request: the kernel's errno in its ACK, or the errno of a socket
+ * call that failed (ENOMEM, EFAULT; ENOBUFS: the kernel could not queue
+ * its ACK or reply). libsmchan's ELIBNL codes are not allowed: a system
+ * call's failure is an errno (smchan.h). Only ENOMEM comes from the
+ * module refusing the request: after the others it may have been done.
  */
-static const int nl_allowed[] = { ENOMEM, ENOBUFS, EFAULT, NLE_NOMEM_, NLE_INVAL_, 0 };
+static const int nl_allowed[] = { ENOMEM, ENOBUFS, EFAULT, 0 };
 /* SESSION_START opens an events socket of its own: libsmchan reports a
  * failed family lookup (nlctrl out of memory) as ENOENT or EPROTO. */
-static const int start_allowed[] = { ENOMEM, ENOBUFS, EFAULT, NLE_NOMEM_, NLE_INVAL_,
-				     ENOENT, EPROTO, 0 };
+static const int start_allowed[] = { ENOMEM, ENOBUFS, EFAULT, ENOENT, EPROTO, 0 };
 static int kernel_refused(int r)
 {
 	return r == -ENOMEM;

@@ -79,6 +79,19 @@ static int nlerr(int nle)
 	return -(SMCHAN_ELIBNL + nle);
 }
 
+/*
+ * A send or receive that failed: the system call's errno, which libnl
+ * leaves in errno (its NLE_ code says less: NLE_NOMEM stands for ENOMEM
+ * and ENOBUFS alike); libnl's own code when no system call failed. The
+ * caller zeroes errno before the call.
+ */
+static int io_err(int nle)
+{
+	if (errno)
+		return -errno;
+	return nle == -NLE_PERM ? -EPERM : nlerr(nle);
+}
+
 const char *smchan_strerror(int err)
 {
 	if (err < 0)
@@ -321,11 +334,10 @@ static int recv_one(struct smchan_nl *h, unsigned char **buf)
 	struct sockaddr_nl nla;
 	int n;
 
+	errno = 0;
 	n = nl_recv(h->sk, &nla, buf, NULL);
-	if (n == -NLE_NOMEM && errno == ENOBUFS)
-		return -ENOBUFS;
 	if (n < 0)
-		return nlerr(n);
+		return io_err(n);
 	if (nla.nl_pid != 0) {		/* only the kernel talks to us */
 		free(*buf);
 		*buf = NULL;
@@ -445,16 +457,20 @@ static int request(struct smchan_nl *h, struct nl_msg *msg, int flags,
 	if (flags & REQ_WIPE) {
 		/* It may hold a key: past libnl's debug printers. */
 		nl_complete_msg(h->sk, msg);
+		errno = 0;
 		n = nl_sendto(h->sk, hdr, hdr->nlmsg_len);
 	} else {
+		errno = 0;
 		n = nl_send_auto(h->sk, msg);
 	}
+	if (n < 0)
+		n = io_err(n);
 	seq = hdr->nlmsg_seq;
 	if (flags & REQ_WIPE)	/* it held a key */
 		smchan_wipe(hdr, hdr->nlmsg_len);
 	nlmsg_free(msg);
 	if (n < 0)
-		return n == -NLE_PERM ? -EPERM : nlerr(n);
+		return n;
 
 	while (!done) {
 		struct nlmsghdr *nlh;

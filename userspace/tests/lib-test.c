@@ -156,6 +156,8 @@ struct fsock {
 };
 
 static bool fake, fake_resolve;
+/* The next send (receive) fails as the system call would, with this errno. */
+static int fail_send, fail_recv;
 static struct fsock fsocks[32];
 static struct fmsg *sent[256];	/* what the library sent, in order */
 static int nsent;
@@ -315,11 +317,21 @@ int __wrap_nl_socket_add_membership(struct nl_sock *sk, int group)
 	return __real_nl_socket_add_membership(sk, group);
 }
 
+/* libnl's own way: the NLE_ code of the errno, which it leaves in errno. */
+static int failed_call(int *e)
+{
+	errno = *e;
+	*e = 0;
+	return -nl_syserr2nlerr(errno);
+}
+
 int __wrap_nl_send_auto(struct nl_sock *sk, struct nl_msg *msg)
 {
 	if (!fake)
 		return __real_nl_send_auto(sk, msg);
 	nl_complete_msg(sk, msg);
+	if (fail_send)
+		return failed_call(&fail_send);
 	on_sent(sk, nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
 	return (int)nlmsg_hdr(msg)->nlmsg_len;
 }
@@ -328,6 +340,8 @@ int __wrap_nl_sendto(struct nl_sock *sk, void *buf, size_t size)
 {
 	if (!fake)
 		return __real_nl_sendto(sk, buf, size);
+	if (fail_send)
+		return failed_call(&fail_send);
 	on_sent(sk, buf, size);
 	return (int)size;
 }
@@ -344,6 +358,10 @@ int __wrap_nl_recv(struct nl_sock *sk, struct sockaddr_nl *nla,
 	f->head = m->next;
 	if (!f->head)
 		f->tail = &f->head;
+	if (fail_recv) {	/* the datagram is lost, as recvmsg's EFAULT loses it */
+		free(m);
+		return failed_call(&fail_recv);
+	}
 	memset(nla, 0, sizeof(*nla));
 	nla->nl_family = AF_NETLINK;
 	*buf = malloc(m->len);
@@ -952,6 +970,40 @@ static void get_response_cla(void)
 		      smchan_get_response_cla(t[i][0]));
 }
 #endif
+/*
+ * A system call that fails comes back as -errno, as smchan.h says, not as
+ * libnl's code for it (NLE_NOMEM stands for ENOMEM and ENOBUFS alike, and
+ * NLE_INVAL for EFAULT among others).
+ */
+static void syscall_errors(void)
+{
+	static const int errs[] = { ENOMEM, ENOBUFS, EFAULT, EAGAIN };
+	struct smchan_channel_info info;
+	struct smchan_nl *h;
+	size_t i;
+	int r;
+
+	fake_reset();
+	h = fake_open(false);
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		fail_send = errs[i];
+		r = smchan_channel_get(h, "c0", &info);
+		CHECK(r == -errs[i], "a send that fails with %s: %s", strerror(errs[i]),
+		      smchan_errname(r));
+		fail_recv = errs[i];
+		r = smchan_channel_del(h, "c0");
+		CHECK(r == -errs[i], "a receive that fails with %s: %s", strerror(errs[i]),
+		      smchan_errname(r));
+		fake_reset();
+		fake = fake_resolve = true;
+	}
+	/* And the handle works on. */
+	CHECK(smchan_channel_del(h, "c0") == 0, "the next request after the failures");
+	smchan_nl_close(h);
+	fake_reset();
+	fake = fake_resolve = false;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--nlcb-child"))
@@ -968,6 +1020,7 @@ int main(int argc, char **argv)
 	session_start();
 	parsing();
 	get_response_cla();
+	syscall_errors();
 #endif
 	printf("RESULT %d %d\n", passed, failed);
 	return failed != 0;
