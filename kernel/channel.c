@@ -336,7 +336,7 @@ static int config_apply(struct smchan_channel *ch, smchan_config_fn fn,
 	if (!ret) {
 		spin_lock(&ch->relay_lock);
 		if (ch->dead) {
-			ret = -ENODEV;
+			ret = -ENOENT;
 		} else {
 			ch->cfg = *cfg;
 			ch->want_session = false;
@@ -455,8 +455,9 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_channel_add);
  * A change ends the session: at once if no command is running, else as
  * soon as the running one is over. Never waits for the card.
  *
- * Return: 0; -ENODEV if the channel was deleted; -EINVAL for settings that
- * do not fit together; -ENOMEM; or the error of @fn.
+ * Return: 0; -ENOENT if the channel was deleted (as for a name that does
+ * not exist: this is an administrator's request); -EINVAL for settings
+ * that do not fit together; -ENOMEM; or the error of @fn.
  */
 int smchan_channel_set(struct smchan_channel *ch, smchan_config_fn fn,
 		       void *arg)
@@ -1330,7 +1331,7 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_channel_unhold);
  * Any session in progress ends first. Never waits for the card: the
  * outcome comes by event, and in the channel's state and last error.
  *
- * Return: 0 (queued), -ENODEV deleted, -EPIPE no transport, -ENOKEY no
+ * Return: 0 (queued), -ENOENT deleted, -EPIPE no transport, -ENOKEY no
  * master key.
  */
 int smchan_session_start(struct smchan_channel *ch, u64 *id)
@@ -1340,7 +1341,7 @@ int smchan_session_start(struct smchan_channel *ch, u64 *id)
 
 	spin_lock(&ch->relay_lock);
 	if (ch->dead)
-		ret = -ENODEV;
+		ret = -ENOENT;
 	else if (!ch->tsk)
 		ret = -EPIPE;
 	else if (!ch->cfg.mkey_len)
@@ -1389,7 +1390,7 @@ EXPORT_SYMBOL_IF_KUNIT(smchan_session_stop);
  * A socket that is closing gives way to the new one.
  *
  * Return: 0 (also when already bound to @sk), -EBUSY when another
- * transport is bound, -ENODEV if the channel was deleted.
+ * transport is bound, -ENOENT if the channel was deleted.
  */
 int smchan_transport_bind(struct smchan_channel *ch, struct sock *sk,
 			  u32 portid)
@@ -1399,7 +1400,7 @@ int smchan_transport_bind(struct smchan_channel *ch, struct sock *sk,
 
 	spin_lock(&ch->relay_lock);
 	if (ch->dead) {
-		ret = -ENODEV;
+		ret = -ENOENT;
 	} else if (ch->tsk == sk) {
 		ret = 1;
 	} else if (ch->tsk && !sock_flag(ch->tsk, SOCK_DEAD)) {

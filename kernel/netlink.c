@@ -464,6 +464,8 @@ static int channel_set_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = smchan_channel_set(ch, apply_attrs, arg);
 	if (!ret)
 		ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_SET, &r);
+	else if (ret == -ENOENT)	/* deleted since the lookup */
+		NL_SET_ERR_MSG(info->extack, "no such channel");
 	smchan_channel_put(ch);
 out:
 	channel_reply_free(&r);
@@ -570,7 +572,9 @@ static int session_start_doit(struct sk_buff *skb, struct genl_info *info)
 	else
 		nlmsg_free(msg);
 	smchan_channel_put(ch);
-	if (ret == -EPIPE)
+	if (ret == -ENOENT)	/* deleted since the lookup */
+		NL_SET_ERR_MSG(info->extack, "no such channel");
+	else if (ret == -EPIPE)
 		NL_SET_ERR_MSG(info->extack, "no transport is bound");
 	else if (ret == -ENOKEY)
 		NL_SET_ERR_MSG(info->extack, "the channel has no master key");
@@ -597,7 +601,9 @@ static int transport_bind_doit(struct sk_buff *skb, struct genl_info *info)
 		return PTR_ERR(ch);
 	ret = smchan_transport_bind(ch, sender(skb), info->snd_portid);
 	smchan_channel_put(ch);
-	if (ret == -EBUSY)
+	if (ret == -ENOENT)	/* deleted since the lookup */
+		NL_SET_ERR_MSG(info->extack, "no such channel");
+	else if (ret == -EBUSY)
 		NL_SET_ERR_MSG(info->extack,
 			       "another transport relays this channel");
 	return ret;
