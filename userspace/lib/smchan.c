@@ -1188,6 +1188,10 @@ int smchan_transport_poll(struct smchan_nl *h, int timeout_ms,
  */
 static int family_notice(struct smchan_nl *h, struct nlmsghdr *nlh)
 {
+	/*
+	 * No policy: the names are compared with nla_strcmp(), which stays
+	 * within the attribute (a name without its NUL is not ours).
+	 */
 	struct nlattr *tb[CTRL_ATTR_MAX + 1], *g;
 	const struct genlmsghdr *gh = nlmsg_data(nlh);
 	int rem, err;
@@ -1196,7 +1200,7 @@ static int family_notice(struct smchan_nl *h, struct nlmsghdr *nlh)
 	    nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN ||
 	    genlmsg_parse(nlh, 0, tb, CTRL_ATTR_MAX, NULL) < 0 ||
 	    !tb[CTRL_ATTR_FAMILY_NAME] ||
-	    strcmp(nla_get_string(tb[CTRL_ATTR_FAMILY_NAME]), SMCHAN_FAMILY_NAME))
+	    nla_strcmp(tb[CTRL_ATTR_FAMILY_NAME], SMCHAN_FAMILY_NAME))
 		return SMCHAN_FAMILY_SAME;
 	if (gh->cmd == CTRL_CMD_DELFAMILY) {
 		h->family = -1;
@@ -1214,8 +1218,7 @@ static int family_notice(struct smchan_nl *h, struct nlmsghdr *nlh)
 			if (nla_parse_nested(gb, CTRL_ATTR_MCAST_GRP_MAX, g, NULL) < 0 ||
 			    !gb[CTRL_ATTR_MCAST_GRP_NAME] ||
 			    !HAVE(gb, CTRL_ATTR_MCAST_GRP_ID, 4) ||
-			    strcmp(nla_get_string(gb[CTRL_ATTR_MCAST_GRP_NAME]),
-				   SMCHAN_MCGRP_EVENTS))
+			    nla_strcmp(gb[CTRL_ATTR_MCAST_GRP_NAME], SMCHAN_MCGRP_EVENTS))
 				continue;
 			err = nl_socket_add_membership(h->sk,
 					(int)nla_get_u32(gb[CTRL_ATTR_MCAST_GRP_ID]));
