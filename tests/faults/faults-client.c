@@ -120,7 +120,7 @@ static void summary(const char *name, unsigned long rounds)
 			       e ? smchan_errname(-e) : "other", hist[e]);
 	printf(" ), %lu bad", bad);
 	if (stale_enobufs)
-		printf(", %lu CHANNEL_DEL retries after a stale ENOBUFS", stale_enobufs);
+		printf(", %lu requests sent again after a stale ENOBUFS", stale_enobufs);
 	printf("\n");
 }
 
@@ -232,6 +232,39 @@ static int open_attach(const char *ch, const int *allowed)
 
 static const uint8_t select_0101[] = { 0x00, 0xA4, 0x00, 0x0C, 0x02, 0x01, 0x01 };
 
+/*
+ * A request sent with faults off after one that failed with faults on:
+ * ENOBUFS there is the socket's own error, set while faults were on (a
+ * reply netlink could not allocate) and reported by the next receive, so
+ * the request itself is sent again.
+ */
+static int get_again(struct smchan_nl *h, const char *name,
+		     struct smchan_channel_info *info)
+{
+	int r, i;
+
+	for (i = 0; i < 3; i++) {
+		r = smchan_channel_get(h, name, info);
+		if (r != -ENOBUFS)
+			break;
+		stale_enobufs++;
+	}
+	return r;
+}
+
+static int del_again(struct smchan_nl *h, const char *name)
+{
+	int r, i;
+
+	for (i = 0; i < 3; i++) {
+		r = smchan_channel_del(h, name);
+		if (r != -ENOBUFS)
+			break;
+		stale_enobufs++;
+	}
+	return r;
+}
+
 /* The genl part of a load round. */
 static void nl_round(const char *ch, unsigned long round, unsigned int *seed)
 {
@@ -266,7 +299,7 @@ static void nl_round(const char *ch, unsigned long round, unsigned int *seed)
 			failed("CHANNEL_SET", -r, nl_allowed);
 	}
 
-	snprintf(scratch, sizeof(scratch), "s%d-%lu", getpid() % 1000, round % 100);
+	snprintf(scratch, sizeof(scratch), "s%d-%lu", getpid() % 1000, round % 100000);
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(cfg.name, sizeof(cfg.name), "%s", scratch);
 	cfg.present = SMCHAN_CFG_MKEY | SMCHAN_CFG_READER;
@@ -279,15 +312,21 @@ static void nl_round(const char *ch, unsigned long round, unsigned int *seed)
 	faults(0);
 	smchan_wipe(cfg.mkey, sizeof(cfg.mkey));
 	if (r) {
+		int first = r;
+
 		failed("CHANNEL_NEW", -r, nl_allowed);
 		/* Refused by the kernel: nothing half-made, the name is free. */
 		i = kernel_refused(r);
-		r = smchan_channel_get(h, scratch, &info);
+		r = get_again(h, scratch, &info);
 		if (i && r != -ENOENT)
 			bad_("CHANNEL_NEW %s failed but CHANNEL_GET gives %s", scratch,
 			     r ? smchan_errname(r) : "the channel");
-		if (!r)
-			smchan_channel_del(h, scratch);
+		if (!r) {
+			r = del_again(h, scratch);
+			if (r)
+				bad_("CHANNEL_DEL %s (made, its CHANNEL_NEW said %s): %s",
+				     scratch, smchan_errname(first), smchan_errname(r));
+		}
 	} else {
 		faults(1);
 		r = smchan_channel_del(h, scratch);
@@ -296,19 +335,8 @@ static void nl_round(const char *ch, unsigned long round, unsigned int *seed)
 			int first = r;
 
 			failed("CHANNEL_DEL", -r, nl_allowed);
-			/*
-			 * Still whole, or gone: the retry deletes it or says
-			 * so. ENOBUFS there is the socket's own error, set
-			 * while faults were on (a reply netlink could not
-			 * allocate) and reported by the next receive: the
-			 * request itself is then sent again.
-			 */
-			for (i = 0; i < 3; i++) {
-				r = smchan_channel_del(h, scratch);
-				if (r != -ENOBUFS)
-					break;
-				stale_enobufs++;
-			}
+			/* Still whole, or gone: the retry deletes it or says so. */
+			r = del_again(h, scratch);
 			if (r && r != -ENOENT)
 				bad_("CHANNEL_DEL %s failed (%s), and again: %s", scratch,
 				     smchan_errname(first), smchan_errname(r));

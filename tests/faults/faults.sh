@@ -218,7 +218,9 @@ rmmod_refused() {	# rmmod_refused N: N attempts, each refused as in use
 		esac
 	done
 }
-smchan-dev open attach:fa touch:"$R_TMP/held" wait:"$R_TMP/go":60000 "xfer:$SELECT" sw:9000 close \
+# (The wait outlasts the refusals: 200 of them take over a minute in
+# the long form.)
+smchan-dev open attach:fa touch:"$R_TMP/held" wait:"$R_TMP/go":900000 "xfer:$SELECT" sw:9000 close \
 	>"$R_TMP/held.out" 2>&1 &
 held=$!
 wait_for 10 test -e "$R_TMP/held" || rfail "smchan-dev did not attach"
