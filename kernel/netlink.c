@@ -117,22 +117,28 @@ static const struct nla_policy smchan_policy[SMCHAN_A_MAX + 1] = {
 };
 
 /*
+ * -ENOENT, said: the channel named is not there (never made, or deleted,
+ * also between a lookup and the operation, which then says -ENOENT too).
+ */
+static int no_channel(struct genl_info *info)
+{
+	NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SMCHAN_A_CHANNEL],
+			    "no such channel");
+	return -ENOENT;
+}
+
+/*
  * The channel named in the request, with a reference: -EINVAL without
  * the attribute, -ENOENT when there is no such channel.
  */
 static struct smchan_channel *lookup(struct genl_info *info)
 {
-	struct nlattr *a = info->attrs[SMCHAN_A_CHANNEL];
 	struct smchan_channel *ch;
 
 	if (GENL_REQ_ATTR_CHECK(info, SMCHAN_A_CHANNEL))
 		return ERR_PTR(-EINVAL);
-	ch = smchan_channel_get(nla_data(a));
-	if (!ch) {
-		NL_SET_ERR_MSG_ATTR(info->extack, a, "no such channel");
-		return ERR_PTR(-ENOENT);
-	}
-	return ch;
+	ch = smchan_channel_get(nla_data(info->attrs[SMCHAN_A_CHANNEL]));
+	return ch ?: ERR_PTR(no_channel(info));
 }
 
 /* The transport: the socket the request came from. */
@@ -464,8 +470,8 @@ static int channel_set_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = smchan_channel_set(ch, apply_attrs, arg);
 	if (!ret)
 		ret = reply_channel(ch, info, SMCHAN_CMD_CHANNEL_SET, &r);
-	else if (ret == -ENOENT)	/* deleted since the lookup */
-		NL_SET_ERR_MSG(info->extack, "no such channel");
+	else if (ret == -ENOENT)
+		no_channel(info);
 	smchan_channel_put(ch);
 out:
 	channel_reply_free(&r);
@@ -572,8 +578,8 @@ static int session_start_doit(struct sk_buff *skb, struct genl_info *info)
 	else
 		nlmsg_free(msg);
 	smchan_channel_put(ch);
-	if (ret == -ENOENT)	/* deleted since the lookup */
-		NL_SET_ERR_MSG(info->extack, "no such channel");
+	if (ret == -ENOENT)
+		no_channel(info);
 	else if (ret == -EPIPE)
 		NL_SET_ERR_MSG(info->extack, "no transport is bound");
 	else if (ret == -ENOKEY)
@@ -601,8 +607,8 @@ static int transport_bind_doit(struct sk_buff *skb, struct genl_info *info)
 		return PTR_ERR(ch);
 	ret = smchan_transport_bind(ch, sender(skb), info->snd_portid);
 	smchan_channel_put(ch);
-	if (ret == -ENOENT)	/* deleted since the lookup */
-		NL_SET_ERR_MSG(info->extack, "no such channel");
+	if (ret == -ENOENT)
+		no_channel(info);
 	else if (ret == -EBUSY)
 		NL_SET_ERR_MSG(info->extack,
 			       "another transport relays this channel");

@@ -233,31 +233,20 @@ static int open_attach(const char *ch, const int *allowed)
 static const uint8_t select_0101[] = { 0x00, 0xA4, 0x00, 0x0C, 0x02, 0x01, 0x01 };
 
 /*
- * A request sent with faults off after one that failed with faults on:
- * ENOBUFS there is the socket's own error, set while faults were on (a
- * reply netlink could not allocate) and reported by the next receive, so
- * the request itself is sent again.
+ * CHANNEL_GET into @info (CHANNEL_DEL without), sent with faults off
+ * after a request that failed with faults on: ENOBUFS there is the
+ * socket's own error, set while faults were on (a reply netlink could
+ * not allocate) and reported by the next receive, so the request itself
+ * is sent again.
  */
-static int get_again(struct smchan_nl *h, const char *name,
-		     struct smchan_channel_info *info)
+static int again(struct smchan_nl *h, const char *name,
+		 struct smchan_channel_info *info)
 {
 	int r, i;
 
 	for (i = 0; i < 3; i++) {
-		r = smchan_channel_get(h, name, info);
-		if (r != -ENOBUFS)
-			break;
-		stale_enobufs++;
-	}
-	return r;
-}
-
-static int del_again(struct smchan_nl *h, const char *name)
-{
-	int r, i;
-
-	for (i = 0; i < 3; i++) {
-		r = smchan_channel_del(h, name);
+		r = info ? smchan_channel_get(h, name, info) :
+			   smchan_channel_del(h, name);
 		if (r != -ENOBUFS)
 			break;
 		stale_enobufs++;
@@ -317,12 +306,12 @@ static void nl_round(const char *ch, unsigned long round, unsigned int *seed)
 		failed("CHANNEL_NEW", -r, nl_allowed);
 		/* Refused by the kernel: nothing half-made, the name is free. */
 		i = kernel_refused(r);
-		r = get_again(h, scratch, &info);
+		r = again(h, scratch, &info);
 		if (i && r != -ENOENT)
 			bad_("CHANNEL_NEW %s failed but CHANNEL_GET gives %s", scratch,
 			     r ? smchan_errname(r) : "the channel");
 		if (!r) {
-			r = del_again(h, scratch);
+			r = again(h, scratch, NULL);
 			if (r)
 				bad_("CHANNEL_DEL %s (made, its CHANNEL_NEW said %s): %s",
 				     scratch, smchan_errname(first), smchan_errname(r));
@@ -336,7 +325,7 @@ static void nl_round(const char *ch, unsigned long round, unsigned int *seed)
 
 			failed("CHANNEL_DEL", -r, nl_allowed);
 			/* Still whole, or gone: the retry deletes it or says so. */
-			r = del_again(h, scratch);
+			r = again(h, scratch, NULL);
 			if (r && r != -ENOENT)
 				bad_("CHANNEL_DEL %s failed (%s), and again: %s", scratch,
 				     smchan_errname(first), smchan_errname(r));

@@ -454,13 +454,12 @@ static int request(struct smchan_nl *h, struct nl_msg *msg, int flags,
 
 	hdr->nlmsg_flags |= NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK);
 	h->errmsg[0] = '\0';
+	errno = 0;
 	if (flags & REQ_WIPE) {
 		/* It may hold a key: past libnl's debug printers. */
 		nl_complete_msg(h->sk, msg);
-		errno = 0;
 		n = nl_sendto(h->sk, hdr, hdr->nlmsg_len);
 	} else {
-		errno = 0;
 		n = nl_send_auto(h->sk, msg);
 	}
 	if (n < 0)
