@@ -494,8 +494,10 @@ static struct sock *unbind(struct smchan_channel *ch)
  *
  * Context: may sleep, but not for the card: only for the worker to see
  * its relay fail.
+ * Return: 0, or -ENOENT when the channel was deleted already (two
+ * requests that both found it: one deletes it).
  */
-void smchan_channel_del(struct smchan_channel *ch)
+int smchan_channel_del(struct smchan_channel *ch)
 {
 	struct sock *sk = NULL;
 	bool listed;
@@ -507,7 +509,7 @@ void smchan_channel_del(struct smchan_channel *ch)
 		smchan_channels_changes++;
 	mutex_unlock(&smchan_channels_lock);
 	if (!listed)
-		return;
+		return -ENOENT;
 
 	spin_lock(&ch->relay_lock);
 	WRITE_ONCE(ch->dead, true);
@@ -537,6 +539,7 @@ void smchan_channel_del(struct smchan_channel *ch)
 	kick(ch);	/* fails what is still queued with -ENODEV */
 	ch->ops->event(ch->name, SMCHAN_EVENT_CHANNEL_DEL, SMCHAN_END_NONE);
 	smchan_channel_put(ch);		/* the list's */
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(smchan_channel_del);
 

@@ -265,7 +265,7 @@ int smchan_channel_set(struct smchan_channel *ch, smchan_config_fn fn,
 		       void *arg);
 struct smchan_channel *smchan_channel_get(const char *name);
 void smchan_channel_put(struct smchan_channel *ch);
-void smchan_channel_del(struct smchan_channel *ch);
+int smchan_channel_del(struct smchan_channel *ch);
 void smchan_channel_del_all(void);
 void smchan_channel_suspend(bool suspend);
 void smchan_channel_end_all(enum smchan_end_reason why);

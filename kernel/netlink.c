@@ -482,12 +482,13 @@ out:
 static int channel_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct smchan_channel *ch = lookup(info);
+	int ret;
 
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
-	smchan_channel_del(ch);
+	ret = smchan_channel_del(ch) ? no_channel(info) : 0;
 	smchan_channel_put(ch);
-	return 0;
+	return ret;
 }
 
 static int channel_get_doit(struct sk_buff *skb, struct genl_info *info)

@@ -769,7 +769,8 @@ static void lost_while_idle_test(struct kunit *test)
  * A deleted channel: gone by name; -ENODEV for the files still attached
  * to it, and -ENOENT, as for a name never made, for an administrator's
  * request that found it just before the deletion (the netlink API
- * documents ENOENT only).
+ * documents ENOENT only), a second deletion included: of two CHANNEL_DELs
+ * that both found the channel, one deletes it.
  */
 static void delete_test(struct kunit *test)
 {
@@ -779,8 +780,9 @@ static void delete_test(struct kunit *test)
 	u8 *rsp;
 
 	expect_pattern(test, ch, read16, 5, 16);
-	smchan_channel_del(ch);
+	KUNIT_EXPECT_EQ(test, smchan_channel_del(ch), 0);
 	KUNIT_EXPECT_NULL(test, smchan_channel_get("kunit0"));
+	KUNIT_EXPECT_EQ(test, smchan_channel_del(ch), -ENOENT);
 	KUNIT_ASSERT_EQ(test, smchan_apdu_parse(&a, read16, 5), 0);
 	KUNIT_EXPECT_EQ(test, smchan_channel_check(ch, &a), -ENODEV);
 	KUNIT_EXPECT_EQ(test, command(ch, read16, 5, &rsp), -ENODEV);
