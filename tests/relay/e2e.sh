@@ -16,7 +16,9 @@
 #   8. without CAP_NET_ADMIN the relay says so once and exits non-zero;
 #   9. events lost (a tiny socket buffer): the relay lists and binds anyway;
 #  10. a command whose time is up never reaches the card;
-#  11. the module reloaded under the running relay: new channels served.
+#  11. the module reloaded under the running relay: new channels served,
+#      also when the relay reads of the family's return only after it
+#      has gone again (the relay stopped while the module came and went).
 # Prints "ok:"/"FAIL:" per check and "RESULT <passed> <failed>" last.
 #
 # Environment: RELAY_N (commands per mode session, default 1000), RELAY_LONG
@@ -256,7 +258,12 @@ wait_for 20 smchanctl apdu c128 00A4000C023F00 || bad "c128 after the deadline t
 # 11. the module reloaded under the running relay
 if [ -n "${SMCHAN_KO:-}" ]; then
 	pid=$RELAY_PID
+	kill -STOP "$pid"
 	rmmod smchan || bad "rmmod smchan"
+	insmod "$SMCHAN_KO" || rfail "insmod $SMCHAN_KO"
+	rmmod smchan || bad "rmmod smchan (again)"
+	kill -CONT "$pid"
+	sleep 1
 	insmod "$SMCHAN_KO" || rfail "insmod $SMCHAN_KO"
 	add_channel c128 0
 	add_channel c256 1
@@ -264,6 +271,11 @@ if [ -n "${SMCHAN_KO:-}" ]; then
 		wait_for 20 smchanctl apdu c128 00A4000C023F00 && kill -0 "$pid" 2>/dev/null &&
 		both reload 50; then
 		ok "module reloaded: the same relay serves the new channels"
+		if grep -q 'is back, but: No such file or directory; trying again' "$R_TMP/relay.log"; then
+			ok "the family's return read after it had gone again: the relay went on"
+		else
+			bad "the relay did not see the family come back after it had gone: $(grep -i module "$R_TMP/relay.log" | tail -4 | tr '\n' ';')"
+		fi
 	else
 		bad "after the module reload: bound c128 $(is_bound c128 && echo yes || echo no); relay $(kill -0 "$pid" 2>/dev/null && echo running || echo gone)"
 	fi

@@ -998,7 +998,6 @@ struct main_state {
 	struct smchan_nl *q;
 	bool family_gone;
 	long long *next_dump;
-	int err;
 };
 
 static int on_event(const struct smchan_event_msg *ev, void *arg)
@@ -1011,16 +1010,18 @@ static int on_event(const struct smchan_event_msg *ev, void *arg)
 		m->family_gone = true;
 		stop_all();
 	} else if (ev->family == SMCHAN_FAMILY_BACK) {
-		err = smchan_nl_reresolve(m->q);
-		if (err) {
-			rlog(LOG_ERR, "the smchan module is back, but: %s", smchan_strerror(err));
-			m->err = err;
-			return 0;
-		}
-		rlog(LOG_INFO, "the smchan module is back: binding its channels");
 		m->family_gone = false;
 		stop_all();	/* whatever they had bound is gone */
 		*m->next_dump = 0;
+		err = smchan_nl_reresolve(m->q);
+		if (err) {
+			/* Gone again since (its next event says so), or not
+			 * to be asked yet: the listing tries again. */
+			rlog(LOG_WARNING, "the smchan module is back, but: %s; trying again",
+			     smchan_strerror(err));
+			return 0;
+		}
+		rlog(LOG_INFO, "the smchan module is back: binding its channels");
 	} else if (ev->event == SMCHAN_EVENT_CHANNEL_NEW)
 		start_worker(ev->channel);
 	else if (ev->event == SMCHAN_EVENT_CHANNEL_DEL)
@@ -1134,8 +1135,6 @@ int cmd_relay(int argc, char **argv)
 			}
 		}
 		err = smchan_events_recv(ev, 1000, on_event, &m);
-		if (!err && m.err)
-			err = m.err;
 		if (err == -ENOBUFS) {
 			rlog(LOG_WARNING, "events lost; listing the channels again");
 			next_dump = 0;
