@@ -673,15 +673,39 @@ static void put_piece(u8 *piece, const u8 *buf)
 }
 
 /*
+ * Room in @chain for a piece of @len bytes more: a buffer twice as large
+ * or more, up to SMCHAN_PROT_RSP_MAX (the old one wiped). Only a card that
+ * sends more than the command's Ne allows needs it.
+ */
+static int chain_grow(struct smchan_chain *chain, size_t len)
+{
+	size_t size = max(2 * chain->size, chain->len + len);
+	u8 *buf;
+
+	size = min_t(size_t, size, SMCHAN_PROT_RSP_MAX);
+	if (size <= chain->size)
+		return -EMSGSIZE;
+	buf = kmalloc(size, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, chain->buf, chain->len);
+	kfree_sensitive(chain->buf);
+	chain->buf = buf;
+	chain->size = size;
+	return 0;
+}
+
+/*
  * A command and its whole answer: pieces chained with 61 xx are fetched
- * with GET RESPONSE and joined. Each piece lands in @buf when it fits (see
- * relay()). Returns the length of *@rsp, which is @buf or a kmalloc'd
- * buffer.
+ * with GET RESPONSE and joined, in a buffer of @want bytes (what the
+ * answer may be) that grows if the card sends more. Each piece lands in
+ * @buf when it fits (see relay()). Returns the length of *@rsp, which is
+ * @buf or a kmalloc'd buffer.
  */
 static int exchange(struct smchan_channel *ch, const u8 *apdu, size_t len,
-		    u8 *buf, size_t size, u8 **rsp)
+		    u8 *buf, size_t size, size_t want, u8 **rsp)
 {
-	struct smchan_chain chain = { .size = SMCHAN_PROT_RSP_MAX };
+	struct smchan_chain chain = {};
 	u8 get_response[5], *piece;
 	unsigned int pieces;
 	int ret, n;
@@ -694,6 +718,7 @@ static int exchange(struct smchan_channel *ch, const u8 *apdu, size_t len,
 		return n;
 	}
 
+	chain.size = clamp_t(size_t, want, n, SMCHAN_PROT_RSP_MAX);
 	chain.buf = kmalloc(chain.size, GFP_KERNEL);
 	if (!chain.buf) {
 		put_piece(piece, buf);
@@ -701,7 +726,15 @@ static int exchange(struct smchan_channel *ch, const u8 *apdu, size_t len,
 	}
 	for (pieces = 1; ; pieces++) {
 		ret = smchan_chain_feed(&chain, piece, n, get_response);
+		if (ret == -EMSGSIZE) {
+			ret = chain_grow(&chain, n);
+			if (!ret)
+				ret = smchan_chain_feed(&chain, piece, n,
+							get_response);
+		}
 		put_piece(piece, buf);
+		if (ret == -ENOMEM)
+			break;
 		if (ret < 0 || (ret && pieces == CHAIN_PIECES_MAX))
 			ret = -EBADMSG;	/* not a response section 5 allows */
 		if (ret <= 0)
@@ -760,7 +793,7 @@ static int establish(struct smchan_channel *ch, u64 start_id)
 		goto out;
 
 	n = exchange(ch, smchan_get_challenge, sizeof(smchan_get_challenge),
-		     NULL, 0, &rsp);
+		     NULL, 0, 0, &rsp);
 	ret = n;
 	if (n < 0)
 		goto out;
@@ -771,7 +804,7 @@ static int establish(struct smchan_channel *ch, u64 start_id)
 	ret = n;
 	if (n < 0)
 		goto out_refused;
-	n = exchange(ch, cmd, n, NULL, 0, &rsp);
+	n = exchange(ch, cmd, n, NULL, 0, 0, &rsp);
 	ret = n;
 	if (n < 0)
 		goto out;
@@ -894,9 +927,10 @@ int smchan_channel_check(struct smchan_channel *ch,
 EXPORT_SYMBOL_IF_KUNIT(smchan_channel_check);
 
 /*
- * Room for the protected answer to a command with Ne = @ne (DO87 over
- * min(Ne, 65503) bytes, DO99, DO8E, 90 00), but at most ANSWER_INLINE_MAX:
- * a longer answer gets a buffer of its own size from relay().
+ * The longest protected answer to a command with Ne = @ne: DO87 over
+ * min(Ne, 65503) bytes, DO99, DO8E, 90 00. The command's buffer takes
+ * at most ANSWER_INLINE_MAX of it: a longer answer gets a buffer of its
+ * own size from relay().
  */
 #define ANSWER_INLINE_MAX	1024
 
@@ -906,7 +940,7 @@ static size_t answer_size(u32 ne)
 
 	if (r)
 		size += 1 + 3 + 1 + (r / SMCHAN_BLOCK + 1) * SMCHAN_BLOCK;
-	return min_t(size_t, size, ANSWER_INLINE_MAX);
+	return size;
 }
 
 /*
@@ -946,7 +980,8 @@ static int command(struct smchan_channel *ch, const u8 *apdu, size_t len,
 	 * answer over it, then R || SW1 SW2 decrypted in place, handed to the
 	 * caller. Only an answer longer than the buffer is copied elsewhere.
 	 */
-	size = max(plain.nc + 64, answer_size(plain.ne));
+	size = max(plain.nc + 64,
+		   min_t(size_t, answer_size(plain.ne), ANSWER_INLINE_MAX));
 	ret = -ENOMEM;
 	cmd = kmalloc(size, GFP_KERNEL);
 	if (!cmd) {
@@ -960,7 +995,7 @@ static int command(struct smchan_channel *ch, const u8 *apdu, size_t len,
 		goto out;
 	}
 
-	n = exchange(ch, cmd, ret, cmd, size, &prsp);
+	n = exchange(ch, cmd, ret, cmd, size, answer_size(plain.ne), &prsp);
 	if (n < 0) {
 		/* The command's outcome on the card is unknown. */
 		ret = n;

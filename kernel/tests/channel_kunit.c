@@ -33,7 +33,12 @@ enum behaviour {
 			 * answering APDU @remove_at
 			 */
 	LONG_ANSWER,	/* answers with 2000 bytes more before the SW */
+	LONG_CHAINED,	/* answers LONG_PIECES pieces of 256 bytes chained
+			 * with 61 00, whatever the command
+			 */
 };
+
+#define LONG_PIECES	9
 
 /**
  * struct chan_test - one test's channel and card
@@ -46,6 +51,7 @@ enum behaviour {
  * @last_id: the last request id seen
  * @remove_at: the APDU (1-based) after whose answer ANSWER_REMOVE reports
  *	the card removed
+ * @chain_from: @calls before LONG_CHAINED's first piece
  * @error: what ERROR reports
  * @max_len: the longest APDU relayed
  * @sock: the transports' sockets, bound to ports PORT and PORT + 1
@@ -60,6 +66,7 @@ struct chan_test {
 	unsigned int corrupt_at;
 	u64 last_id;
 	unsigned int remove_at;
+	unsigned int chain_from;
 	int error;
 	size_t max_len;
 	struct socket *sock[2];
@@ -121,6 +128,11 @@ static int seam(struct smchan_channel *ch, u32 portid, u64 id,
 		memset(t->rsp + n - 2, 0x5a, 2000);
 		put_unaligned_be16(SMCHAN_SW_OK, t->rsp + n + 1998);
 		return smchan_transport_done(ch, sk, id, t->rsp, n + 2000, 0);
+	case LONG_CHAINED:
+		memset(t->rsp, 0x5a, 256);
+		t->rsp[256] = t->calls - t->chain_from < LONG_PIECES ? 0x61 : 0x90;
+		t->rsp[257] = 0x00;
+		return smchan_transport_done(ch, sk, id, t->rsp, 258, 0);
 	case ERROR:
 		return smchan_transport_done(ch, sk, id, NULL, 0,
 					     t->error ?: -ENXIO);
@@ -912,10 +924,14 @@ static void group_nomem_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sessions, 1ULL);
 }
 
-/* The kmalloc() calls one task makes, from the kmalloc tracepoint. */
+/*
+ * The kmalloc() calls one task makes, and the most it asked for, from the
+ * kmalloc tracepoint.
+ */
 struct kmalloc_count {
 	struct task_struct *task;
 	unsigned int n;
+	size_t largest;
 };
 
 #if IS_ENABLED(CONFIG_TRACEPOINTS)
@@ -925,8 +941,30 @@ static void count_kmalloc(void *data, unsigned long call_site,
 {
 	struct kmalloc_count *c = data;
 
-	if (current == c->task)
+	if (current == c->task) {
 		c->n++;
+		c->largest = max(c->largest, bytes_req);
+	}
+}
+#endif
+
+#if IS_ENABLED(CONFIG_TRACEPOINTS)
+/* @times commands @apdu, each answered with @want bytes, counted in @c. */
+static void run_counted(struct kunit *test, struct smchan_channel *ch,
+			const u8 *apdu, size_t len, int want,
+			unsigned int times, struct kmalloc_count *c)
+{
+	struct sync_cmd sc;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, register_trace_kmalloc(count_kmalloc, c), 0);
+	for (i = 0; i < times; i++) {
+		KUNIT_EXPECT_EQ(test, run_here(ch, &sc, NULL, apdu, len), 0);
+		KUNIT_EXPECT_EQ(test, sc.ret, want);
+		kfree_sensitive(sc.rsp);
+	}
+	unregister_trace_kmalloc(count_kmalloc, c);
+	tracepoint_synchronize_unregister();
 }
 #endif
 
@@ -944,29 +982,70 @@ static void kmallocs_test(struct kunit *test)
 	struct settings s = { .mode = *(enum smchan_mode *)test->param_value };
 	struct smchan_channel *ch = make(test, &s, true);
 	struct kmalloc_count c = { .task = current };
-	struct sync_cmd sc;
-	unsigned int i;
 
 	expect_pattern(test, ch, read16, sizeof(read16), 16);
-	KUNIT_ASSERT_EQ(test, register_trace_kmalloc(count_kmalloc, &c), 0);
 
-	/* Act */
-	for (i = 0; i < 10; i++) {
-		KUNIT_EXPECT_EQ(test, run_here(ch, &sc, NULL, read16,
-					       sizeof(read16)), 0);
-		KUNIT_EXPECT_EQ(test, sc.ret, 18);
-		kfree_sensitive(sc.rsp);
-	}
-	unregister_trace_kmalloc(count_kmalloc, &c);
-	tracepoint_synchronize_unregister();
+	run_counted(test, ch, read16, sizeof(read16), 18, 10, &c);
 
-	/* Assert */
 	kunit_info(test, "%u kmalloc() for 10 commands", c.n);
 	KUNIT_EXPECT_EQ(test, c.n, 10U);
 	KUNIT_EXPECT_EQ(test, info_of(test, ch)->commands, 11ULL);
 #else
 	kunit_skip(test, "no tracepoints in this kernel");
 #endif
+}
+
+/*
+ * An answer chained with 61 xx is joined in a buffer sized for what Ne
+ * allows (293 bytes for Ne = 256, in kmalloc-512), not in one for the
+ * longest answer of all (64 KiB, an order-4 page allocation that a
+ * fragmented machine may refuse): two kmalloc() per command, the
+ * command's buffer and the joined answer, none of over 512 bytes.
+ */
+static void chained_kmallocs_test(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_TRACEPOINTS)
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	struct kmalloc_count c = { .task = current };
+	unsigned int calls;
+
+	expect_pattern(test, ch, read16, sizeof(read16), 16);
+	calls = t->calls;
+
+	run_counted(test, ch, read256, sizeof(read256), 258, 5, &c);
+
+	kunit_info(test, "%u kmalloc() for 5 commands, the largest of %zu bytes",
+		   c.n, c.largest);
+	KUNIT_EXPECT_EQ(test, t->calls - calls, 10U);	/* chained: 2 each */
+	KUNIT_EXPECT_EQ(test, c.n, 10U);
+	KUNIT_EXPECT_LE(test, c.largest, 512);
+#else
+	kunit_skip(test, "no tracepoints in this kernel");
+#endif
+}
+
+/*
+ * A chained answer longer than Ne allows (a card that does not cut R to
+ * Ne): all of its pieces are fetched and joined, and it fails verification.
+ */
+static void long_chained_test(struct kunit *test)
+{
+	struct settings s = {};
+	struct smchan_channel *ch = make(test, &s, true);
+	struct chan_test *t = test->priv;
+	u8 *rsp;
+
+	expect_pattern(test, ch, read16, sizeof(read16), 16);
+	t->behaviour = LONG_CHAINED;
+	t->chain_from = t->calls;
+
+	KUNIT_EXPECT_EQ(test, command(ch, read16, sizeof(read16), &rsp),
+			-EBADMSG);
+	KUNIT_EXPECT_NULL(test, rsp);
+	KUNIT_EXPECT_EQ(test, t->calls - t->chain_from, LONG_PIECES);
+	KUNIT_EXPECT_EQ(test, info_of(test, ch)->sm_failures, 1ULL);
 }
 
 /*
@@ -1494,7 +1573,9 @@ static struct kunit_case smchan_channel_cases[] = {
 	KUNIT_CASE(group_test),
 	KUNIT_CASE(group_nomem_test),
 	KUNIT_CASE_PARAM(kmallocs_test, mode_gen_params),
+	KUNIT_CASE(chained_kmallocs_test),
 	KUNIT_CASE(long_answer_test),
+	KUNIT_CASE(long_chained_test),
 	KUNIT_CASE(socket_identity_test),
 	KUNIT_CASE_PARAM(largest_command_test, mode_gen_params),
 	KUNIT_CASE(transport_errno_test),
