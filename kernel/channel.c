@@ -718,7 +718,7 @@ static int exchange(struct smchan_channel *ch, const u8 *apdu, size_t len,
 		return n;
 	}
 
-	chain.size = clamp_t(size_t, want, n, SMCHAN_PROT_RSP_MAX);
+	chain.size = min_t(size_t, max_t(size_t, want, n), SMCHAN_PROT_RSP_MAX);
 	chain.buf = kmalloc(chain.size, GFP_KERNEL);
 	if (!chain.buf) {
 		put_piece(piece, buf);
