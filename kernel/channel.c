@@ -672,23 +672,15 @@ static void put_piece(u8 *piece, const u8 *buf)
 		kfree_sensitive(piece);
 }
 
-/*
- * Room in @chain for a piece of @len bytes more: a buffer twice as large
- * or more, up to SMCHAN_PROT_RSP_MAX (the old one wiped). Only a card that
- * sends more than the command's Ne allows needs it.
- */
-static int chain_grow(struct smchan_chain *chain, size_t len)
+/* @chain in a new buffer of @size bytes: its bytes moved, the old one wiped. */
+static int chain_resize(struct smchan_chain *chain, size_t size)
 {
-	size_t size = max(2 * chain->size, chain->len + len);
-	u8 *buf;
+	u8 *buf = kmalloc(size, GFP_KERNEL);
 
-	size = min_t(size_t, size, SMCHAN_PROT_RSP_MAX);
-	if (size <= chain->size)
-		return -EMSGSIZE;
-	buf = kmalloc(size, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	memcpy(buf, chain->buf, chain->len);
+	if (chain->len)
+		memcpy(buf, chain->buf, chain->len);
 	kfree_sensitive(chain->buf);
 	chain->buf = buf;
 	chain->size = size;
@@ -698,9 +690,9 @@ static int chain_grow(struct smchan_chain *chain, size_t len)
 /*
  * A command and its whole answer: pieces chained with 61 xx are fetched
  * with GET RESPONSE and joined, in a buffer of @want bytes (what the
- * answer may be) that grows if the card sends more. Each piece lands in
- * @buf when it fits (see relay()). Returns the length of *@rsp, which is
- * @buf or a kmalloc'd buffer.
+ * answer may be), or of SMCHAN_PROT_RSP_MAX if the card sends more. Each
+ * piece lands in @buf when it fits (see relay()). Returns the length of
+ * *@rsp, which is @buf or a kmalloc'd buffer.
  */
 static int exchange(struct smchan_channel *ch, const u8 *apdu, size_t len,
 		    u8 *buf, size_t size, size_t want, u8 **rsp)
@@ -718,16 +710,17 @@ static int exchange(struct smchan_channel *ch, const u8 *apdu, size_t len,
 		return n;
 	}
 
-	chain.size = min_t(size_t, max_t(size_t, want, n), SMCHAN_PROT_RSP_MAX);
-	chain.buf = kmalloc(chain.size, GFP_KERNEL);
-	if (!chain.buf) {
+	ret = chain_resize(&chain, min_t(size_t, max_t(size_t, want, n),
+					 SMCHAN_PROT_RSP_MAX));
+	if (ret) {
 		put_piece(piece, buf);
-		return -ENOMEM;
+		return ret;
 	}
 	for (pieces = 1; ; pieces++) {
 		ret = smchan_chain_feed(&chain, piece, n, get_response);
-		if (ret == -EMSGSIZE) {
-			ret = chain_grow(&chain, n);
+		if (ret == -EMSGSIZE && chain.size < SMCHAN_PROT_RSP_MAX) {
+			/* A card that sends more than Ne allows. */
+			ret = chain_resize(&chain, SMCHAN_PROT_RSP_MAX);
 			if (!ret)
 				ret = smchan_chain_feed(&chain, piece, n,
 							get_response);
@@ -957,7 +950,7 @@ static int command(struct smchan_channel *ch, const u8 *apdu, size_t len,
 	struct smchan_apdu plain;
 	u8 *cmd = NULL, *prsp = NULL;
 	enum smchan_end_reason why;
-	size_t size;
+	size_t size, want;
 	int ret, n;
 	u8 s;
 
@@ -980,8 +973,8 @@ static int command(struct smchan_channel *ch, const u8 *apdu, size_t len,
 	 * answer over it, then R || SW1 SW2 decrypted in place, handed to the
 	 * caller. Only an answer longer than the buffer is copied elsewhere.
 	 */
-	size = max(plain.nc + 64,
-		   min_t(size_t, answer_size(plain.ne), ANSWER_INLINE_MAX));
+	want = answer_size(plain.ne);
+	size = max(plain.nc + 64, min_t(size_t, want, ANSWER_INLINE_MAX));
 	ret = -ENOMEM;
 	cmd = kmalloc(size, GFP_KERNEL);
 	if (!cmd) {
@@ -995,7 +988,7 @@ static int command(struct smchan_channel *ch, const u8 *apdu, size_t len,
 		goto out;
 	}
 
-	n = exchange(ch, cmd, ret, cmd, size, answer_size(plain.ne), &prsp);
+	n = exchange(ch, cmd, ret, cmd, size, want, &prsp);
 	if (n < 0) {
 		/* The command's outcome on the card is unknown. */
 		ret = n;

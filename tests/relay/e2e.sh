@@ -263,7 +263,12 @@ if [ -n "${SMCHAN_KO:-}" ]; then
 	insmod "$SMCHAN_KO" || rfail "insmod $SMCHAN_KO"
 	rmmod smchan || bad "rmmod smchan (again)"
 	kill -CONT "$pid"
-	sleep 1
+	# It reads of the family's return only now, when it has gone again.
+	if wait_for 10 grep -q 'is back, but: No such file or directory; trying again' "$R_TMP/relay.log"; then
+		ok "the family's return read after it had gone again: the relay went on"
+	else
+		bad "the relay did not see the family come back after it had gone: $(grep -i module "$R_TMP/relay.log" | tail -4 | tr '\n' ';')"
+	fi
 	insmod "$SMCHAN_KO" || rfail "insmod $SMCHAN_KO"
 	add_channel c128 0
 	add_channel c256 1
@@ -271,11 +276,6 @@ if [ -n "${SMCHAN_KO:-}" ]; then
 		wait_for 20 smchanctl apdu c128 00A4000C023F00 && kill -0 "$pid" 2>/dev/null &&
 		both reload 50; then
 		ok "module reloaded: the same relay serves the new channels"
-		if grep -q 'is back, but: No such file or directory; trying again' "$R_TMP/relay.log"; then
-			ok "the family's return read after it had gone again: the relay went on"
-		else
-			bad "the relay did not see the family come back after it had gone: $(grep -i module "$R_TMP/relay.log" | tail -4 | tr '\n' ';')"
-		fi
 	else
 		bad "after the module reload: bound c128 $(is_bound c128 && echo yes || echo no); relay $(kill -0 "$pid" 2>/dev/null && echo running || echo gone)"
 	fi
